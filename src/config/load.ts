@@ -1,0 +1,206 @@
+// Load switchyard.yaml: parse, interpolate ${ENV} in string values, validate, and merge
+// with the environment contract (SWITCHYARD_*, OPENAI_API_KEY, ...) and CLI flags.
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseDocument, LineCounter, isScalar, visit } from 'yaml';
+import type { Document } from 'yaml';
+import { configSchema } from './schema.ts';
+import type { ConfigFile } from './schema.ts';
+import type { ProviderKind } from '../catalog/types.ts';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ProviderInstance {
+  name: string;
+  kind: ProviderKind;
+  baseUrl: string;
+  apiKey?: string;
+  headers?: Record<string, string>;
+  timeoutMs: number;
+  discover: boolean;
+  forwardHeaders?: string[];
+  /** Where it came from, for the start banner: "switchyard.yaml" or "OPENAI_API_KEY". */
+  origin: string;
+}
+
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  upstreamTimeoutMs: number;
+  dbPath: string;
+  postgresUrl?: string;
+  redisUrl?: string;
+  timezone: string;
+  masterKey?: string;
+  gatewayKeys: string[];
+  providers: Map<string, ProviderInstance>;
+  file: ConfigFile;
+  configPath?: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Parsed CLI flags: port, host, config, db. */
+  flags?: { port?: number; host?: string; config?: string; db?: string };
+  cwd?: string;
+}
+
+const DEFAULT_BASE_URLS: Record<ProviderKind, string> = {
+  openai: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com',
+  gemini: 'https://generativelanguage.googleapis.com',
+  ollama: 'http://127.0.0.1:11434',
+};
+
+export function loadConfig(options: LoadOptions = {}): GatewayConfig {
+  const env = options.env ?? process.env;
+  const flags = options.flags ?? {};
+  const cwd = options.cwd ?? process.cwd();
+  const explicitPath = flags.config ?? env.SWITCHYARD_CONFIG;
+  const path = explicitPath ? resolve(cwd, explicitPath) : resolve(cwd, 'switchyard.yaml');
+  let file: ConfigFile = {};
+  let configPath: string | undefined;
+  if (existsSync(path)) {
+    file = parseConfigText(readFileSync(path, 'utf8'), path, env);
+    configPath = path;
+  } else if (explicitPath) {
+    throw new ConfigError(`Config file ${path} does not exist. Fix SWITCHYARD_CONFIG / --config, or remove it to start with defaults.`);
+  }
+  return resolveConfig(file, env, flags, configPath);
+}
+
+/** Parse and validate config text; errors name the file, line, field and fix. */
+export function parseConfigText(text: string, path: string, env: NodeJS.ProcessEnv): ConfigFile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0];
+    const { line } = lineCounter.linePos(first.pos[0]);
+    throw new ConfigError(`${path}:${line}: not valid YAML: ${first.message.split('\n')[0]}. Check the indentation and quoting on that line.`);
+  }
+  interpolate(doc, path, lineCounter, env);
+  const result = configSchema.safeParse(doc.toJS() ?? {});
+  if (result.success) return result.data;
+  const lines = result.error.issues.slice(0, 5).map((issue) => {
+    const field = issue.path.join('.') || '(top level)';
+    const line = lineOf(doc, lineCounter, issue.path as Array<string | number>);
+    return `${path}:${line}: ${field}: ${issueText(issue)}`;
+  });
+  throw new ConfigError(`Invalid config:\n  ${lines.join('\n  ')}\nSee "Configuration reference" in the README for every field.`);
+}
+
+function issueText(issue: { code: string; message: string; keys?: string[] }): string {
+  if (issue.code === 'unrecognized_keys' && issue.keys) {
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}; remove it or fix its spelling`;
+  }
+  return issue.message;
+}
+
+function lineOf(doc: Document, counter: LineCounter, path: Array<string | number>): number {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
+    if (node && typeof node === 'object' && node.range) return counter.linePos(node.range[0]).line;
+  }
+  return 1;
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+function interpolate(doc: Document, path: string, counter: LineCounter, env: NodeJS.ProcessEnv): void {
+  visit(doc, {
+    Scalar(_key, node) {
+      if (!isScalar(node) || typeof node.value !== 'string' || !node.value.includes('${')) return;
+      node.value = node.value.replace(ENV_REF, (_match, name: string, fallback: string | undefined) => {
+        const value = env[name];
+        if (value !== undefined && value !== '') return value;
+        if (fallback !== undefined) return fallback;
+        const line = node.range ? counter.linePos(node.range[0]).line : 1;
+        throw new ConfigError(`${path}:${line}: \${${name}} is not set in the environment. Export ${name}, or write \${${name}:-default} to give a default.`);
+      });
+    },
+  });
+}
+
+function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv, flags: NonNullable<LoadOptions['flags']>, configPath?: string): GatewayConfig {
+  const port = flags.port ?? envInt(env, 'SWITCHYARD_PORT') ?? file.server?.port ?? 8787;
+  const gatewayKeys = [...(file.auth?.keys ?? [])];
+  if (env.SWITCHYARD_API_KEYS) gatewayKeys.push(...env.SWITCHYARD_API_KEYS.split(',').map((k) => k.trim()).filter(Boolean));
+  return {
+    host: flags.host ?? env.SWITCHYARD_HOST ?? file.server?.host ?? '127.0.0.1',
+    port,
+    maxBodyBytes: Math.round((file.server?.max_body_mb ?? 16) * 1024 * 1024),
+    upstreamTimeoutMs: file.server?.upstream_timeout_ms ?? 600_000,
+    dbPath: flags.db ?? env.SWITCHYARD_DB ?? file.store?.path ?? 'switchyard.db',
+    postgresUrl: env.SWITCHYARD_POSTGRES_URL ?? file.store?.postgres_url,
+    redisUrl: env.SWITCHYARD_REDIS_URL ?? file.store?.redis_url,
+    timezone: file.budgets?.timezone ?? 'UTC',
+    masterKey: env.SWITCHYARD_MASTER_KEY || file.auth?.master_key,
+    gatewayKeys,
+    providers: resolveProviders(file, env),
+    file,
+    configPath,
+    logLevel: (env.SWITCHYARD_LOG_LEVEL as GatewayConfig['logLevel']) ?? file.log?.level ?? 'info',
+  };
+}
+
+function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a port number. Use an integer from 0 to 65535.`);
+  }
+  return value;
+}
+
+const KNOWN_KINDS = new Set<string>(['openai', 'anthropic', 'gemini', 'ollama']);
+
+function resolveProviders(file: ConfigFile, env: NodeJS.ProcessEnv): Map<string, ProviderInstance> {
+  const providers = new Map<string, ProviderInstance>();
+  for (const [name, entry] of Object.entries(file.providers ?? {})) {
+    const kind = (entry.kind ?? (KNOWN_KINDS.has(name) ? name : 'openai')) as ProviderKind;
+    providers.set(name, {
+      name,
+      kind,
+      baseUrl: stripSlash(entry.base_url ?? DEFAULT_BASE_URLS[kind]),
+      apiKey: entry.api_key,
+      headers: entry.headers,
+      timeoutMs: entry.timeout_ms ?? 600_000,
+      discover: entry.discover ?? kind === 'ollama',
+      forwardHeaders: entry.forward_headers?.map((h) => h.toLowerCase()),
+      origin: 'switchyard.yaml',
+    });
+  }
+  addFromEnv(providers, 'openai', env.OPENAI_API_KEY, env.OPENAI_BASE_URL, 'OPENAI_API_KEY');
+  addFromEnv(providers, 'anthropic', env.ANTHROPIC_API_KEY, env.ANTHROPIC_BASE_URL, 'ANTHROPIC_API_KEY');
+  addFromEnv(providers, 'gemini', env.GEMINI_API_KEY ?? env.GOOGLE_API_KEY, env.GEMINI_BASE_URL, 'GEMINI_API_KEY');
+  if (env.OLLAMA_HOST && !providers.has('ollama')) {
+    providers.set('ollama', {
+      name: 'ollama', kind: 'ollama', baseUrl: stripSlash(withScheme(env.OLLAMA_HOST)), timeoutMs: 600_000, discover: true, origin: 'OLLAMA_HOST',
+    });
+  }
+  return providers;
+}
+
+function addFromEnv(providers: Map<string, ProviderInstance>, kind: ProviderKind, apiKey: string | undefined, baseUrl: string | undefined, origin: string): void {
+  if (providers.has(kind) || (!apiKey && !baseUrl)) return;
+  providers.set(kind, {
+    name: kind, kind, baseUrl: stripSlash(baseUrl || DEFAULT_BASE_URLS[kind]), apiKey: apiKey || undefined, timeoutMs: 600_000, discover: false,
+    origin: apiKey ? origin : origin.replace('API_KEY', 'BASE_URL'),
+  });
+}
+
+function withScheme(host: string): string {
+  return /^https?:\/\//.test(host) ? host : `http://${host}`;
+}
+
+function stripSlash(url: string): string {
+  return url.endsWith('/') ? url.slice(0, -1) : url;
+}

@@ -1,0 +1,76 @@
+// The shape of switchyard.yaml. Every field is documented in the README's config
+// reference; a file that does not match stops the start with the line and the fix.
+import { z } from 'zod';
+
+const providerKind = z.enum(['openai', 'anthropic', 'gemini', 'ollama']);
+const effort = z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
+const positiveInt = z.number().int().positive();
+const url = z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL');
+
+export const providerSchema = z.strictObject({
+  /** Wire format: openai (any OpenAI-compatible server), anthropic, gemini, ollama. */
+  kind: providerKind.optional(),
+  base_url: url.optional(),
+  api_key: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  timeout_ms: positiveInt.optional(),
+  /** Ask the server for its models at start (Ollama, vLLM, llama.cpp). */
+  discover: z.boolean().optional(),
+  /** Client request headers passed on to this provider (names; `x-trace-*` globs). */
+  forward_headers: z.array(z.string().regex(/^[A-Za-z0-9-]+\*?$/, 'must be a header name, optionally ending in *')).optional(),
+});
+
+const pricingSchema = z.strictObject({
+  input: z.number().nonnegative(),
+  cached_input: z.number().nonnegative().optional(),
+  output: z.number().nonnegative(),
+  cache_write: z.number().nonnegative().optional(),
+});
+
+export const modelSchema = z.strictObject({
+  /** Name of an entry under `providers:`. */
+  provider: z.string().optional(),
+  upstream_id: z.string().optional(),
+  context_window: positiveInt.optional(),
+  max_output_tokens: positiveInt.optional(),
+  pricing: pricingSchema.optional(),
+  tier: z.enum(['nano', 'mini', 'default', 'frontier', 'pro']).optional(),
+  reasoning_levels: z.array(effort).optional(),
+  vision: z.boolean().optional(),
+  tools: z.boolean().optional(),
+  endpoints: z.array(z.enum(['chat', 'responses', 'embeddings', 'messages'])).optional(),
+});
+
+export const deploymentSchema = z.strictObject({
+  provider: z.string(),
+  upstream_id: z.string().optional(),
+  weight: z.number().positive().optional(),
+});
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().optional(),
+      port: z.number().int().min(0).max(65535).optional(),
+      max_body_mb: z.number().positive().optional(),
+      upstream_timeout_ms: positiveInt.optional(),
+    })
+    .optional(),
+  auth: z
+    .strictObject({
+      keys: z.array(z.string().min(8, 'a gateway key must be at least 8 characters')).optional(),
+      master_key: z.string().min(8, 'the master key must be at least 8 characters').optional(),
+    })
+    .optional(),
+  providers: z.record(z.string(), providerSchema).optional(),
+  models: z.record(z.string(), modelSchema).optional(),
+  aliases: z.record(z.string(), z.string()).optional(),
+  deployments: z.record(z.string(), z.array(deploymentSchema).min(1)).optional(),
+  store: z.strictObject({ path: z.string().optional(), postgres_url: z.string().optional(), redis_url: z.string().optional() }).optional(),
+  budgets: z.strictObject({ timezone: z.string().optional() }).optional(),
+  log: z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional() }).optional(),
+});
+
+export type ConfigFile = z.infer<typeof configSchema>;
+export type ProviderConfig = z.infer<typeof providerSchema>;
+export type ModelConfig = z.infer<typeof modelSchema>;

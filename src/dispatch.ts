@@ -1,0 +1,221 @@
+// Dispatch stage: send the call to a deployment — relayed as-is where the upstream
+// speaks the client's format, else through the provider adapter — and fall over to
+// the next deployment on a retryable failure, but never once bytes have gone out.
+import type { ServerResponse } from 'node:http';
+import { GatewayError } from './canonical/errors.ts';
+import type { CanonicalRequest, Usage } from './canonical/types.ts';
+import { emptyUsage } from './canonical/types.ts';
+import { costFor, estimatedUsage } from './account.ts';
+import type { Gateway } from './gateway.ts';
+import type { CallState } from './pipeline.ts';
+import type { Deployment } from './providers/types.ts';
+import { openUpstream, relayStream } from './providers/openai/passthrough.ts';
+import { ChatStreamTap, ResponsesStreamTap, chatUsage, responsesUsage } from './providers/openai/usage-tap.ts';
+import { readBuffer } from './providers/http.ts';
+import { countInputTokens } from './tokens/count.ts';
+import { orderDeployments } from './routing/balance.ts';
+import { drained } from './http/drain.ts';
+
+export interface Attempt {
+  deployment: Deployment;
+  status: number;
+  errorCode?: string;
+  usage?: Usage;
+  latencyMs: number;
+}
+
+export interface DispatchResult {
+  status: number;
+  usage: Usage;
+  costUsd: number;
+  attempts: Attempt[];
+  deployment?: Deployment;
+  ttftMs?: number;
+  error?: GatewayError;
+}
+
+const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
+
+export async function dispatch(gateway: Gateway, state: CallState, request: CanonicalRequest, body: Record<string, unknown>): Promise<DispatchResult> {
+  const route = state.route!;
+  const attempts: Attempt[] = [];
+  for (const deployment of orderDeployments(route.deployments)) {
+    const started = performance.now();
+    try {
+      const result = state.api.relaysTo(deployment, route.model)
+        ? await relay(state, request, body, deployment)
+        : await translate(gateway, state, request, body, deployment);
+      attempts.push({ deployment, status: result.status, usage: result.usage, latencyMs: Math.round(performance.now() - started), errorCode: result.error?.code });
+      result.attempts = attempts;
+      return result;
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      attempts.push({ deployment, status: err.status, errorCode: err.code, latencyMs: Math.round(performance.now() - started) });
+      if (!isRetryable(err) || state.res.headersSent || state.signal.aborted) throw err;
+      if (attempts.length === route.deployments.length) throw attempts.length === 1 ? err : allFailed(attempts, err);
+    }
+  }
+  throw new Error('unreachable: no deployment tried');
+}
+
+const NEVER_FORWARDED = new Set(['authorization', 'x-api-key', 'cookie', 'host', 'content-length', 'content-type', 'connection', 'transfer-encoding']);
+
+/** The client headers this deployment is configured to receive; undefined (no allocation) for most. */
+function forwardedHeaders(state: CallState, deployment: Deployment): Record<string, string> | undefined {
+  const allow = deployment.forwardHeaders;
+  if (!allow || allow.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  const headers = state.req.headers;
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value !== 'string' || NEVER_FORWARDED.has(name)) continue;
+    if (allow.some((a) => (a.endsWith('*') ? name.startsWith(a.slice(0, -1)) : name === a))) out[name] = value;
+  }
+  return out;
+}
+
+function isRetryable(error: GatewayError): boolean {
+  return error.status === 429 || error.status >= 500;
+}
+
+function allFailed(attempts: Attempt[], last: GatewayError): GatewayError {
+  const tried = attempts.map((a) => `${a.deployment.id} → ${a.status} ${a.errorCode ?? ''}`.trim()).join('; ');
+  return new GatewayError({
+    status: last.status === 429 ? 429 : last.status === 504 ? 504 : 502,
+    type: 'upstream_error',
+    code: 'all_upstreams_failed',
+    message: `Every deployment of this model failed: ${tried}. Last error: ${last.message}`,
+    headers: last.headers,
+  });
+}
+
+function setRouteHeaders(res: ServerResponse, state: CallState, deployment: Deployment, warnings?: string[]): void {
+  const route = state.route!;
+  res.setHeader('x-switchyard-model', route.model.id);
+  res.setHeader('x-switchyard-provider', deployment.provider);
+  res.setHeader('x-switchyard-deployment', deployment.id);
+  res.setHeader('x-switchyard-route', route.model.tier);
+  res.setHeader('x-switchyard-route-reason', route.reason);
+  if (route.effort) res.setHeader('x-switchyard-reasoning-effort', route.effort);
+  if (route.requestedEffort) res.setHeader('x-switchyard-reasoning-effort-requested', route.requestedEffort);
+  const admitted = state.admitted;
+  if (admitted) for (const name in admitted.headers) res.setHeader(name, admitted.headers[name]);
+  const notes = [...(admitted?.warnings ?? []), ...(warnings ?? [])];
+  if (notes.length > 0) res.setHeader('x-switchyard-warnings', notes.join('; ').replace(/[^\x20-\x7e]/g, '?'));
+}
+
+/** The client's body as the upstream gets it: unknown fields kept, gateway decisions applied. */
+function relayBody(state: CallState, request: CanonicalRequest, body: Record<string, unknown>, deployment: Deployment): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...body, model: deployment.upstreamModel };
+  const route = state.route!;
+  const chat = state.api.endpoint === 'chat';
+  if (route.requestedEffort !== undefined) {
+    if (chat) out.reasoning_effort = route.effort;
+    else out.reasoning = { ...(body.reasoning as object), effort: route.effort };
+  }
+  if (state.admitted?.outputCap !== undefined) {
+    if (!chat) out.max_output_tokens = request.maxOutputTokens;
+    else if (body.max_tokens !== undefined && body.max_completion_tokens === undefined) out.max_tokens = request.maxOutputTokens;
+    else out.max_completion_tokens = request.maxOutputTokens;
+  }
+  if (chat && request.stream && !state.api.wantsStreamUsage(body)) {
+    out.stream_options = { ...(body.stream_options as object), include_usage: true };
+  }
+  return out;
+}
+
+async function relay(state: CallState, request: CanonicalRequest, body: Record<string, unknown>, deployment: Deployment): Promise<DispatchResult> {
+  const { res, api } = state;
+  const route = state.route!;
+  const payload = JSON.stringify(relayBody(state, request, body, deployment));
+  const chat = api.endpoint === 'chat';
+  if (!request.stream) {
+    const upstream = await openUpstream(deployment, api.nativePath!, payload, state.signal, undefined, forwardedHeaders(state, deployment));
+    const raw = await readBuffer(upstream.body);
+    let usage: Usage | undefined;
+    try {
+      const json = JSON.parse(raw.toString('utf8'));
+      usage = chat ? chatUsage(json.usage) : responsesUsage(json.usage);
+    } catch {
+      // relayed as it came; billed from the count below
+    }
+    usage ??= estimatedUsage(await countInputTokens(request), 0);
+    const costUsd = costFor(usage, route.model);
+    setRouteHeaders(res, state, deployment);
+    res.setHeader('x-switchyard-cost-usd', costUsd.toFixed(8));
+    res.writeHead(upstream.statusCode, { 'content-type': 'application/json', 'content-length': raw.length });
+    res.end(raw);
+    return { status: upstream.statusCode, usage, costUsd, attempts: [], deployment };
+  }
+  const upstream = await openUpstream(deployment, api.nativePath!, payload, state.signal, 'text/event-stream', forwardedHeaders(state, deployment));
+  const tap = chat ? new ChatStreamTap(!api.wantsStreamUsage(body)) : new ResponsesStreamTap();
+  setRouteHeaders(res, state, deployment);
+  res.setHeader('trailer', 'x-switchyard-cost-usd');
+  res.writeHead(200, SSE_HEADERS);
+  const outcome = await relayStream(upstream, res, tap, deployment, chat && !api.wantsStreamUsage(body));
+  const usage = tap.usage ?? estimatedUsage(await countInputTokens(request), tap.contentEvents);
+  const costUsd = costFor(usage, route.model);
+  finishStream(res, costUsd);
+  const ttftMs = tap.firstContentAt ? Math.round(tap.firstContentAt - state.startedAt) : undefined;
+  const status = outcome.clientClosed ? 499 : outcome.error ? outcome.error.status : 200;
+  return { status, usage, costUsd, attempts: [], deployment, ttftMs, error: outcome.error };
+}
+
+function finishStream(res: ServerResponse, costUsd: number): void {
+  if (res.writableEnded || res.destroyed) return;
+  res.addTrailers({ 'x-switchyard-cost-usd': costUsd.toFixed(8) });
+  res.end();
+}
+
+async function translate(gateway: Gateway, state: CallState, request: CanonicalRequest, body: Record<string, unknown>, deployment: Deployment): Promise<DispatchResult> {
+  const { res, api } = state;
+  const route = state.route!;
+  const adapter = gateway.adapters.get(deployment.provider);
+  if (!adapter) throw new Error(`no adapter for provider ${deployment.provider}`);
+  const target = { deployment, model: route.model };
+  const ctx = { requestId: state.requestId, signal: state.signal, forwardHeaders: forwardedHeaders(state, deployment) };
+  if (!request.stream) {
+    const response = await adapter.complete(request, target, ctx);
+    const costUsd = costFor(response.usage, route.model);
+    const out = JSON.stringify(api.render(response, request, response.model || route.model.id));
+    setRouteHeaders(res, state, deployment, response.warnings);
+    res.setHeader('x-switchyard-cost-usd', costUsd.toFixed(8));
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+    res.end(out);
+    return { status: 200, usage: response.usage, costUsd, attempts: [], deployment };
+  }
+  const events = await adapter.stream(request, target, ctx);
+  const encoder = api.encoder(request, route.model.id, state.api.wantsStreamUsage(body));
+  let usage: Usage | undefined;
+  let error: GatewayError | undefined;
+  let ttftMs: number | undefined;
+  let contentEvents = 0;
+  let headWritten = false;
+  try {
+    for await (const event of events) {
+      if (!headWritten) {
+        setRouteHeaders(res, state, deployment, event.type === 'start' ? event.warnings : undefined);
+        res.setHeader('trailer', 'x-switchyard-cost-usd');
+        res.writeHead(200, SSE_HEADERS);
+        headWritten = true;
+      }
+      if (event.type === 'finish') usage = event.usage;
+      else if (event.type === 'error') {
+        error = event.error;
+        usage = event.usage;
+      } else if (event.type !== 'start' && contentEvents++ === 0) ttftMs = Math.round(performance.now() - state.startedAt);
+      const text = encoder.encode(event);
+      if (text.length > 0 && !res.write(text)) await drained(res);
+      if (res.destroyed) break;
+    }
+  } catch (err) {
+    if (!headWritten || (!res.destroyed && !(err instanceof GatewayError))) throw err;
+    error = err instanceof GatewayError ? err : undefined;
+  }
+  usage ??= estimatedUsage(await countInputTokens(request), contentEvents);
+  const costUsd = costFor(usage ?? emptyUsage(), route.model);
+  finishStream(res, costUsd);
+  const status = res.destroyed && !error ? 499 : error ? error.status : 200;
+  return { status, usage, costUsd, attempts: [], deployment, ttftMs, error };
+}
+

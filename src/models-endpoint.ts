@@ -1,0 +1,50 @@
+// GET /v1/models and /v1/models/{id}: OpenAI's shape, plus what a caller needs to
+// choose a model (window, prices, tier, reasoning levels, modalities).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ModelInfo } from './catalog/types.ts';
+import type { Gateway } from './gateway.ts';
+import { sendJson } from './server.ts';
+import { findModel } from './routing/resolve.ts';
+import { sendError } from './pipeline.ts';
+import { chatApi } from './api/inbound.ts';
+import { GatewayError } from './canonical/errors.ts';
+
+export function describeModel(model: ModelInfo): Record<string, unknown> {
+  return {
+    id: model.id,
+    object: 'model',
+    created: 0,
+    owned_by: model.provider,
+    context_window: model.contextWindow,
+    max_output_tokens: model.maxOutputTokens,
+    pricing: {
+      unit: 'USD per 1M tokens',
+      input: model.pricing.input,
+      cached_input: model.pricing.cachedInput,
+      output: model.pricing.output,
+      ...(model.pricing.cacheWrite !== undefined ? { cache_write: model.pricing.cacheWrite } : {}),
+    },
+    tier: model.tier,
+    modalities: model.modalities,
+    reasoning_levels: model.reasoning?.levels ?? [],
+    tools: model.tools,
+    endpoints: model.endpoints,
+  };
+}
+
+export function listModels(gateway: Gateway, _req: IncomingMessage, res: ServerResponse): void {
+  sendJson(res, 200, { object: 'list', data: gateway.catalog.available().map(describeModel) });
+}
+
+export function getModel(gateway: Gateway, _req: IncomingMessage, res: ServerResponse, path: string): void {
+  const id = decodeURIComponent(path.slice('/v1/models/'.length));
+  try {
+    const model = findModel(gateway.catalog, id);
+    if (gateway.catalog.deployments(model).length === 0) {
+      throw new GatewayError({ status: 404, type: 'invalid_request_error', code: 'model_not_found', param: 'model', message: `The model '${id}' is in the catalog but its provider (${model.provider}) is not configured on this gateway, so it cannot be used.` });
+    }
+    sendJson(res, 200, describeModel(model));
+  } catch (err) {
+    sendError({ res, api: chatApi }, err as GatewayError);
+  }
+}

@@ -1,0 +1,129 @@
+// The request pipeline for every model call, as its list of stages:
+// authenticate → parse → route → limits/budget reserve → dispatch → account → log.
+// (Authentication runs before the body is read, so an unauthenticated caller cannot
+// make the gateway buffer and parse megabytes.)
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { GatewayError, internalError } from './canonical/errors.ts';
+import type { Usage } from './canonical/types.ts';
+import { emptyUsage } from './canonical/types.ts';
+import type { InboundApi } from './api/inbound.ts';
+import { readBody, parseJsonBody } from './http/body.ts';
+import { presentedKey } from './auth/static-keys.ts';
+import { resolveRoute } from './routing/resolve.ts';
+import type { Route } from './routing/resolve.ts';
+import { estimateCost, applyOutputCap, costFor } from './account.ts';
+import { dispatch } from './dispatch.ts';
+import type { DispatchResult } from './dispatch.ts';
+import type { Gateway } from './gateway.ts';
+import type { Admitted, Principal } from './services.ts';
+
+export interface CallState {
+  requestId: string;
+  startedAt: number;
+  api: InboundApi;
+  req: IncomingMessage;
+  res: ServerResponse;
+  signal: AbortSignal;
+  principal?: Principal;
+  route?: Route;
+  admitted?: Admitted;
+}
+
+export async function handleModelCall(gateway: Gateway, api: InboundApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const requestId = `req_${randomUUID().replaceAll('-', '')}`;
+  const abort = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  res.setHeader('x-request-id', requestId);
+  const state: CallState = { requestId, startedAt: performance.now(), api, req, res, signal: abort.signal };
+  let result: DispatchResult | undefined;
+  let modelRequested = '';
+  let stream = false;
+  try {
+    state.principal = await gateway.authenticator.authenticate(presentedKey(req.headers));
+    const body = parseJsonBody(await readBody(req, gateway.config.maxBodyBytes), req.headers['content-type']) as Record<string, unknown>;
+    const request = api.parse(body);
+    modelRequested = request.model;
+    stream = request.stream;
+    state.route = await resolveRoute(gateway.catalog, request, state.principal, api.endpoint);
+    request.reasoningEffort = state.route.effort;
+    state.admitted = await gateway.admission.admit(state.principal, state.route.model, estimateCost(request, state.route));
+    applyOutputCap(request, body, state.admitted);
+    result = await dispatch(gateway, state, request, body);
+    settle(state, result);
+  } catch (err) {
+    state.admitted?.release();
+    const error = err instanceof GatewayError ? err : internalError(requestId);
+    if (!(err instanceof GatewayError)) gateway.log.error({ requestId, err }, 'unhandled error in pipeline');
+    result = { status: error.status, usage: emptyUsage(), costUsd: 0, attempts: [], error };
+    sendError(state, error);
+  } finally {
+    record(gateway, state, result, modelRequested, stream);
+  }
+}
+
+function settle(state: CallState, result: DispatchResult): void {
+  if (!state.admitted) return;
+  if (result.usage.inputTokens === 0 && result.usage.outputTokens === 0) state.admitted.release();
+  else state.admitted.settle(result.usage, result.costUsd);
+}
+
+export function sendError(state: Pick<CallState, 'res' | 'api'>, error: GatewayError): void {
+  const { res } = state;
+  if (res.headersSent) {
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  const body = JSON.stringify(state.api.errorBody(error));
+  res.statusCode = error.status;
+  if (error.headers) for (const name in error.headers) res.setHeader(name, error.headers[name]);
+  res.setHeader('content-type', 'application/json');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  if (error.status === 413) res.setHeader('connection', 'close');
+  res.end(body);
+}
+
+function record(gateway: Gateway, state: CallState, result: DispatchResult | undefined, modelRequested: string, stream: boolean): void {
+  const usage: Usage = result?.usage ?? emptyUsage();
+  const now = new Date().toISOString();
+  const base = {
+    requestId: state.requestId,
+    time: now,
+    keyId: state.principal?.keyId ?? 'unauthenticated',
+    projectId: state.principal?.projectId,
+    endpoint: state.api.endpoint,
+    modelRequested,
+    route: state.route?.reason,
+    stream,
+  };
+  gateway.ledger.record({
+    ...base,
+    attempt: 0,
+    modelUsed: state.route?.model.id,
+    provider: result?.deployment?.provider,
+    deploymentId: result?.deployment?.id,
+    status: result?.status ?? 500,
+    errorCode: result?.error?.code,
+    usage,
+    costUsd: result?.costUsd ?? 0,
+    latencyMs: Math.round(performance.now() - state.startedAt),
+    ttftMs: result?.ttftMs,
+  });
+  if (!result || result.attempts.length <= 1) return;
+  result.attempts.forEach((attempt, i) =>
+    gateway.ledger.record({
+      ...base,
+      attempt: i + 1,
+      modelUsed: state.route?.model.id,
+      provider: attempt.deployment.provider,
+      deploymentId: attempt.deployment.id,
+      status: attempt.status,
+      errorCode: attempt.errorCode,
+      usage: attempt.usage ?? emptyUsage(),
+      costUsd: attempt.usage && state.route ? costFor(attempt.usage, state.route.model) : 0,
+      latencyMs: attempt.latencyMs,
+    }),
+  );
+}

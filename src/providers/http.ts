@@ -1,0 +1,95 @@
+// The thin transport every provider shares: one keep-alive undici pool per origin,
+// request bodies as strings, bodies returned as streams so nothing is buffered whole.
+import { Agent, request, errors as undiciErrors } from 'undici';
+import type { Dispatcher } from 'undici';
+import { GatewayError } from '../canonical/errors.ts';
+
+const agent = new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1 });
+
+export interface UpstreamResponse {
+  statusCode: number;
+  headers: Dispatcher.ResponseData['headers'];
+  body: Dispatcher.ResponseData['body'];
+}
+
+export interface SendOptions {
+  method?: 'POST' | 'GET';
+  headers: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+  /** Time allowed until response headers arrive. */
+  timeoutMs: number;
+  /** Name for error messages, e.g. "anthropic (deployment anthropic:claude#0)". */
+  providerLabel: string;
+  /** Client headers passed on (forward_headers); the provider's own headers win. */
+  forwardHeaders?: Record<string, string>;
+}
+
+/** Send one request upstream. Connection failures and timeouts become GatewayErrors (502/504). */
+export async function sendUpstream(url: string, options: SendOptions): Promise<UpstreamResponse> {
+  try {
+    return await request(url, {
+      method: options.method ?? 'POST',
+      headers: options.forwardHeaders ? { ...options.forwardHeaders, ...options.headers } : options.headers,
+      body: options.body,
+      signal: options.signal,
+      dispatcher: agent,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+  } catch (err) {
+    throw transportError(err, url, options);
+  }
+}
+
+export function transportError(err: unknown, url: string, options: Pick<SendOptions, 'providerLabel' | 'timeoutMs' | 'signal'>): GatewayError {
+  const where = `${options.providerLabel} at ${safeOrigin(url)}`;
+  if (options.signal.aborted) {
+    return new GatewayError({ status: 499, type: 'server_error', code: 'client_closed_request', message: `The client closed the request before ${where} answered.`, source: 'gateway' });
+  }
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
+    return new GatewayError({ status: 504, type: 'upstream_error', code: 'upstream_timeout', message: `${where} did not answer within ${options.timeoutMs} ms. Raise the deployment's timeout_ms or check the upstream's health.`, source: `provider:${options.providerLabel}` });
+  }
+  const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+  return new GatewayError({
+    status: 502,
+    type: 'upstream_error',
+    code: 'upstream_unreachable',
+    message: `Could not reach ${where}${code ? ` (${code})` : ''}. Check the provider's base URL and that the server is running.`,
+    source: `provider:${options.providerLabel}`,
+  });
+}
+
+/** Scheme, host and port only: never a path with a key in it. */
+export function safeOrigin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'the configured base URL';
+  }
+}
+
+/** Read a whole body; stops keeping bytes past the limit (an error body is shown cut). */
+export async function readBuffer(body: UpstreamResponse['body'], limitBytes = Number.MAX_SAFE_INTEGER): Promise<Buffer> {
+  let size = 0;
+  const parts: Buffer[] = [];
+  for await (const chunk of body) {
+    if (size + chunk.length > limitBytes) continue;
+    size += chunk.length;
+    parts.push(chunk as Buffer);
+  }
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
+}
+
+/** Read a whole (small) body as text, e.g. an error body. */
+export async function readText(body: UpstreamResponse['body'], limitBytes = 1 << 20): Promise<string> {
+  return (await readBuffer(body, limitBytes)).toString('utf8');
+}
+
+/** Remove anything shaped like a secret from text an upstream sent (its error messages echo keys). */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/\b(sk-(?:proj-|ant-[a-z0-9]+-)?)[A-Za-z0-9_\-*]{6,}/g, '$1***')
+    .replace(/\bAIza[0-9A-Za-z_\-]{10,}/g, 'AIza***')
+    .replace(/\b(sy_(?:live|test)_)[A-Za-z0-9_\-]{6,}/g, '$1***');
+}

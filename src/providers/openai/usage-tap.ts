@@ -1,0 +1,100 @@
+// Reading usage out of an OpenAI-format stream that is relayed as it comes.
+import type { Usage } from '../../canonical/types.ts';
+
+/** Usage in a Chat Completions body or chunk (`usage` object). */
+export function chatUsage(u: any): Usage | undefined {
+  if (!u || typeof u !== 'object') return undefined;
+  return {
+    inputTokens: u.prompt_tokens ?? 0,
+    cachedInputTokens: u.prompt_tokens_details?.cached_tokens ?? 0,
+    outputTokens: u.completion_tokens ?? 0,
+    reasoningTokens: u.completion_tokens_details?.reasoning_tokens ?? 0,
+  };
+}
+
+/** Usage in a Responses API `response` object. */
+export function responsesUsage(u: any): Usage | undefined {
+  if (!u || typeof u !== 'object') return undefined;
+  return {
+    inputTokens: u.input_tokens ?? 0,
+    cachedInputTokens: u.input_tokens_details?.cached_tokens ?? 0,
+    outputTokens: u.output_tokens ?? 0,
+    reasoningTokens: u.output_tokens_details?.reasoning_tokens ?? 0,
+  };
+}
+
+/**
+ * Watches the events of a relayed stream. `keep` says whether the event goes to the
+ * client (false only for the usage chunk the gateway asked for on the client's behalf).
+ * `contentEvents` counts events that carried generated content: OpenAI-format
+ * upstreams send about one token per chunk, so it is the output estimate used only
+ * when a stream ends before the upstream reports usage.
+ */
+export interface StreamTap {
+  usage: Usage | undefined;
+  model: string | undefined;
+  contentEvents: number;
+  /** ms from the start of the call to the first content event. */
+  firstContentAt: number;
+  keep(data: string, event: string | undefined): boolean;
+}
+
+export class ChatStreamTap implements StreamTap {
+  usage: Usage | undefined;
+  model: string | undefined;
+  contentEvents = 0;
+  firstContentAt = 0;
+  private readonly dropUsageChunk: boolean;
+
+  constructor(dropUsageChunk: boolean) {
+    this.dropUsageChunk = dropUsageChunk;
+  }
+
+  keep(data: string): boolean {
+    if (data === '[DONE]') return true;
+    let chunk: any;
+    try {
+      chunk = JSON.parse(data);
+    } catch {
+      return true;
+    }
+    this.model ??= chunk.model;
+    const choice = chunk.choices?.[0];
+    if (choice?.delta) {
+      const d = choice.delta;
+      if (d.content || d.reasoning_content || d.reasoning || d.tool_calls || d.refusal) {
+        if (this.contentEvents++ === 0) this.firstContentAt = performance.now();
+      }
+    }
+    if (chunk.usage) {
+      this.usage = chatUsage(chunk.usage);
+      if (this.dropUsageChunk && (!chunk.choices || chunk.choices.length === 0)) return false;
+    }
+    return true;
+  }
+}
+
+export class ResponsesStreamTap implements StreamTap {
+  usage: Usage | undefined;
+  model: string | undefined;
+  contentEvents = 0;
+  firstContentAt = 0;
+
+  keep(data: string, event: string | undefined): boolean {
+    const type = event ?? '';
+    if (type.endsWith('.delta')) {
+      if (this.contentEvents++ === 0) this.firstContentAt = performance.now();
+      return true;
+    }
+    if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed' || type === 'response.created') {
+      try {
+        const response = JSON.parse(data).response;
+        this.model ??= response?.model;
+        if (response?.usage) this.usage = responsesUsage(response.usage);
+      } catch {
+        // not JSON: relay it anyway
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,115 @@
+// Route stage: which model, on which deployments, at which reasoning level — and the
+// hard checks that refuse a request no deployment could serve.
+import { GatewayError, invalidRequest } from '../canonical/errors.ts';
+import type { CanonicalRequest, ReasoningEffort } from '../canonical/types.ts';
+import type { Catalog } from '../catalog/catalog.ts';
+import { resolveEffort } from '../catalog/catalog.ts';
+import type { ModelInfo } from '../catalog/types.ts';
+import type { Deployment } from '../providers/types.ts';
+import type { Principal } from '../services.ts';
+import { countInputTokens, inputTokenUpperBound } from '../tokens/count.ts';
+
+export interface Route {
+  model: ModelInfo;
+  deployments: Deployment[];
+  /** The reasoning level sent, after mapping to the model's levels. */
+  effort: ReasoningEffort | undefined;
+  /** The level the caller asked for, when it differs from `effort`. */
+  requestedEffort?: ReasoningEffort;
+  /** Counted input tokens (exact where it mattered, else an upper bound). */
+  inputTokens: number;
+  reason: string;
+}
+
+export type Endpoint = 'chat' | 'responses' | 'messages' | 'embeddings';
+
+export function findModel(catalog: Catalog, id: string): ModelInfo {
+  const model = catalog.get(id);
+  if (model) return model;
+  const near = catalog.closest(id);
+  throw new GatewayError({
+    status: 404,
+    type: 'invalid_request_error',
+    code: 'model_not_found',
+    param: 'model',
+    message: `The model '${id}' does not exist on this gateway. Model ids are exact (case and dashes matter)${near.length ? `; the closest are: ${near.join(', ')}` : ''}. GET /v1/models lists every model you can use.`,
+  });
+}
+
+export function checkAllowed(principal: Principal, model: ModelInfo): void {
+  const allowed = principal.allowedModels;
+  if (!allowed || allowed.some((pattern) => matchesGlob(pattern, model.id))) return;
+  throw new GatewayError({
+    status: 403,
+    type: 'permission_error',
+    code: 'model_not_allowed',
+    param: 'model',
+    message: `Your key '${principal.name}' may not use '${model.id}'. It may use: ${allowed.join(', ')}. Ask an admin to add the model to the key's allowed_models.`,
+  });
+}
+
+export function matchesGlob(pattern: string, id: string): boolean {
+  if (!pattern.includes('*')) return pattern === id;
+  const re = new RegExp('^' + pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+  return re.test(id);
+}
+
+export async function resolveRoute(catalog: Catalog, request: CanonicalRequest, principal: Principal, endpoint: Endpoint): Promise<Route> {
+  const model = findModel(catalog, request.model);
+  checkAllowed(principal, model);
+  const deployments = catalog.deployments(model);
+  if (deployments.length === 0) throw providerNotConfigured(model);
+  checkCapabilities(request, model);
+  const inputTokens = await checkContextWindow(catalog, request, model);
+  const effort = resolveEffort(model, request.reasoningEffort);
+  const requestedEffort = effort !== request.reasoningEffort ? request.reasoningEffort : undefined;
+  return { model, deployments, effort, requestedEffort, inputTokens, reason: `exact model id${endpoint === 'chat' ? '' : ` (${endpoint})`}` };
+}
+
+export function providerNotConfigured(model: ModelInfo): GatewayError {
+  const hint: Record<string, string> = {
+    openai: 'Set OPENAI_API_KEY (and OPENAI_BASE_URL for an OpenAI-compatible server), or add providers.openai to switchyard.yaml',
+    anthropic: 'Set ANTHROPIC_API_KEY, or add providers.anthropic to switchyard.yaml',
+    gemini: 'Set GEMINI_API_KEY, or add providers.gemini to switchyard.yaml',
+    ollama: 'Set OLLAMA_HOST, or add providers.ollama to switchyard.yaml',
+  };
+  return new GatewayError({
+    status: 503,
+    type: 'server_error',
+    code: 'provider_not_configured',
+    param: 'model',
+    message: `'${model.id}' is served by the ${model.provider} provider, which is not configured on this gateway. ${hint[model.provider]}, then restart. (Try without a key: npm run mock-upstream, then OPENAI_BASE_URL=http://127.0.0.1:4010/v1 OPENAI_API_KEY=mock npm start.)`,
+    headers: { 'x-should-retry': 'false' },
+  });
+}
+
+function checkCapabilities(request: CanonicalRequest, model: ModelInfo): void {
+  if (!model.modalities.input.includes('image') && request.messages.some((m) => m.role === 'user' && m.content.some((p) => p.type === 'image'))) {
+    throw invalidRequest(`'${model.id}' does not take image input. Use a model with vision (GET /v1/models shows input modalities), or send text only.`, 'messages', 'image_input_not_supported');
+  }
+  if (request.tools?.length && !model.tools) {
+    throw invalidRequest(`'${model.id}' does not support tools. Remove 'tools' or use a model that supports them.`, 'tools', 'tools_not_supported');
+  }
+}
+
+/**
+ * Refuse a prompt that cannot fit. The byte bound decides almost every request for
+ * free; the real tokenizer runs only when the bound is over the window.
+ */
+async function checkContextWindow(catalog: Catalog, request: CanonicalRequest, model: ModelInfo): Promise<number> {
+  const bound = inputTokenUpperBound(request);
+  if (bound <= model.contextWindow) return bound;
+  const tokens = await countInputTokens(request);
+  if (tokens <= model.contextWindow) return tokens;
+  const fits = catalog
+    .available()
+    .filter((m) => m.contextWindow >= tokens && m.endpoints.includes('chat'))
+    .sort((a, b) => a.pricing.input - b.pricing.input)[0];
+  throw new GatewayError({
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'context_length_exceeded',
+    param: 'messages',
+    message: `This prompt is ${tokens} tokens (o200k count) but '${model.id}' has a context window of ${model.contextWindow} tokens. Shorten the messages${fits ? `, or use '${fits.id}' (window ${fits.contextWindow})` : ''}.`,
+  });
+}

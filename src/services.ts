@@ -1,0 +1,81 @@
+// The services the request pipeline calls, behind interfaces, so the pipeline
+// never knows whether keys live in config or a database, or whether counters are
+// in-process or in Redis.
+import type { Usage } from './canonical/types.ts';
+import type { ModelInfo } from './catalog/types.ts';
+
+/** Who is calling, as established by authentication. */
+export interface Principal {
+  keyId: string;
+  /** Shown in logs and errors; never the secret. */
+  name: string;
+  /** The first characters of the key, safe to show (e.g. "sy_live_ab12"). */
+  prefix: string;
+  env: 'live' | 'test' | 'master' | 'config';
+  projectId?: string;
+  /** Model ids or globs (`gpt-5.4-*`); undefined = all. */
+  allowedModels?: string[];
+  maxOutputTokens?: { default?: number; max?: number };
+  metadata?: Record<string, unknown>;
+}
+
+export interface Authenticator {
+  /** Throws a 401 GatewayError that says which of missing/malformed/unknown/revoked/expired. */
+  authenticate(token: string | undefined): Promise<Principal>;
+}
+
+/** What a request may cost at most, computed before it is sent. */
+export interface CostEstimate {
+  inputTokens: number;
+  maxOutputTokens: number;
+  worstCaseUsd: number;
+}
+
+/** A granted admission: rate-limit slots and a budget reservation, held until settled. */
+export interface Admitted {
+  /** x-ratelimit-* and similar headers for the response. */
+  headers: Record<string, string>;
+  /** When set, the request's output-token cap becomes this (a key's or model's default/max cap). */
+  outputCap?: number;
+  /** Notes for the client about what admission changed (e.g. a clamped max_tokens). */
+  warnings?: string[];
+  /** Settle the reservation to what the call really cost, and free concurrency slots. */
+  settle(usage: Usage, costUsd: number): void;
+  /** Give back everything reserved (the call did not happen or cost nothing). */
+  release(): void;
+}
+
+export interface Admission {
+  /** Throws a 402/429 GatewayError naming the budget or limit. */
+  admit(principal: Principal, model: ModelInfo, estimate: CostEstimate): Promise<Admitted>;
+}
+
+/** One row of the request log / usage ledger. */
+export interface LedgerEntry {
+  requestId: string;
+  /** 0 for the request row; 1.. for each upstream attempt. */
+  attempt: number;
+  time: string;
+  keyId: string;
+  projectId?: string;
+  endpoint: string;
+  modelRequested: string;
+  modelUsed?: string;
+  provider?: string;
+  deploymentId?: string;
+  route?: string;
+  stream: boolean;
+  status: number;
+  errorCode?: string;
+  usage: Usage;
+  costUsd: number;
+  latencyMs: number;
+  ttftMs?: number;
+}
+
+export interface Ledger {
+  /** Never blocks the request: writes are batched off the request path. */
+  record(entry: LedgerEntry): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}

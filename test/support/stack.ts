@@ -1,0 +1,61 @@
+// The usual end-to-end set-up: the fake provider, a gateway in front of it, and an
+// official OpenAI SDK client pointed at the gateway.
+import OpenAI from 'openai';
+import { startMockUpstream } from '../../src/mock-upstream/index.ts';
+import type { MockUpstream } from '../../src/mock-upstream/index.ts';
+import { startGateway } from './gateway.ts';
+import type { TestGateway, StartOptions } from './gateway.ts';
+
+export const GATEWAY_KEY = 'sy-test-gateway-key-0001';
+export const PROVIDER_KEY = 'mock-provider-secret-0001';
+
+export interface Stack {
+  mock: MockUpstream;
+  gw: TestGateway;
+  client: OpenAI;
+  close(): Promise<void>;
+}
+
+/** Extra models on a chat-only OpenAI-compatible server (like Ollama or vLLM). */
+export function localModelsYaml(mockUrl: string): string {
+  return `
+providers:
+  openai:
+    base_url: ${mockUrl}/v1
+    api_key: ${PROVIDER_KEY}
+    forward_headers: [x-mock-*]
+  local:
+    kind: openai
+    base_url: ${mockUrl}/v1
+    forward_headers: [x-mock-*]
+models:
+  local-llama:
+    provider: local
+    endpoints: [chat]
+    context_window: 32768
+    pricing: { input: 0.1, output: 0.2 }
+  tiny-window:
+    provider: local
+    endpoints: [chat]
+    context_window: 50
+`;
+}
+
+export async function startStack(options: StartOptions & { mockOptions?: Parameters<typeof startMockUpstream>[0] } = {}): Promise<Stack> {
+  const mock = await startMockUpstream({ ...options.mockOptions });
+  const gw = await startGateway({
+    ...options,
+    yaml: options.yaml ?? localModelsYaml(mock.url),
+    env: { OPENAI_BASE_URL: `${mock.url}/v1`, OPENAI_API_KEY: PROVIDER_KEY, SWITCHYARD_API_KEYS: GATEWAY_KEY, ...options.env },
+  });
+  const client = new OpenAI({ baseURL: gw.baseURL, apiKey: GATEWAY_KEY, maxRetries: 0 });
+  return {
+    mock,
+    gw,
+    client,
+    async close() {
+      await gw.close();
+      await mock.close();
+    },
+  };
+}
