@@ -10,7 +10,8 @@ import type { Gateway } from './gateway.ts';
 import type { CallState } from './pipeline.ts';
 import type { Deployment } from './providers/types.ts';
 import { openUpstream, relayStream } from './providers/openai/passthrough.ts';
-import { ChatStreamTap, ResponsesStreamTap, chatUsage, responsesUsage } from './providers/openai/usage-tap.ts';
+import { ChatStreamTap, ResponsesStreamTap } from './providers/openai/usage-tap.ts';
+import { embedThroughAdapter } from './embeddings.ts';
 import { readBuffer } from './providers/http.ts';
 import { countInputTokens } from './tokens/count.ts';
 import { orderDeployments } from './routing/balance.ts';
@@ -134,8 +135,7 @@ async function relay(state: CallState, request: CanonicalRequest, body: Record<s
     const raw = await readBuffer(upstream.body);
     let usage: Usage | undefined;
     try {
-      const json = JSON.parse(raw.toString('utf8'));
-      usage = chat ? chatUsage(json.usage) : responsesUsage(json.usage);
+      usage = api.relayedUsage(JSON.parse(raw.toString('utf8')));
     } catch {
       // relayed as it came; billed from the count below
     }
@@ -174,6 +174,14 @@ async function translate(gateway: Gateway, state: CallState, request: CanonicalR
   if (!adapter) throw new Error(`no adapter for provider ${deployment.provider}`);
   const target = { deployment, model: route.model };
   const ctx = { requestId: state.requestId, signal: state.signal, forwardHeaders: forwardedHeaders(state, deployment) };
+  if (api.endpoint === 'embeddings') {
+    const result = await embedThroughAdapter(adapter, request, target, ctx);
+    setRouteHeaders(res, state, deployment);
+    res.setHeader('x-switchyard-cost-usd', costFor(result.usage, route.model).toFixed(8));
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(result.body) });
+    res.end(result.body);
+    return { status: 200, usage: result.usage, costUsd: costFor(result.usage, route.model), attempts: [], deployment };
+  }
   if (!request.stream) {
     const response = await adapter.complete(request, target, ctx);
     const costUsd = costFor(response.usage, route.model);

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GatewayError } from './canonical/errors.ts';
-import { chatApi, responsesApi, messagesApi } from './api/inbound.ts';
+import { chatApi, responsesApi, messagesApi, embeddingsApi } from './api/inbound.ts';
 import type { InboundApi } from './api/inbound.ts';
 import { handleModelCall, sendError } from './pipeline.ts';
 import { listModels, getModel } from './models-endpoint.ts';
@@ -18,6 +18,7 @@ const routes: Record<string, Record<string, Handler>> = {
   '/v1/chat/completions': { POST: modelCall(chatApi) },
   '/v1/responses': { POST: modelCall(responsesApi) },
   '/v1/messages': { POST: modelCall(messagesApi) },
+  '/v1/embeddings': { POST: modelCall(embeddingsApi) },
   '/v1/models': { GET: withAuth(listModels) },
   '/healthz': { GET: (_g, _req, res) => sendJson(res, 200, { status: 'ok' }) },
   '/readyz': { GET: (g, _req, res) => sendJson(res, g.shuttingDown ? 503 : 200, { status: g.shuttingDown ? 'draining' : 'ready' }) },

@@ -10,7 +10,11 @@ import { ledgerRow } from './support/gateway.ts';
 let stack: Stack;
 let client: Anthropic;
 before(async () => {
-  stack = await startStack();
+  stack = await startStack({
+    providersFor: (url) => `
+  anthropic: { base_url: ${url}, api_key: k-anthropic }
+  gemini: { base_url: ${url}, api_key: k-gemini }`,
+  });
   client = new Anthropic({ baseURL: stack.gw.origin, apiKey: GATEWAY_KEY, maxRetries: 0 });
 });
 after(() => stack.close());
@@ -21,7 +25,7 @@ const weather: Anthropic.Tool = {
   input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
 };
 
-for (const model of ['gpt-5.4-mini', 'local-llama']) {
+for (const model of ['gpt-5.4-mini', 'local-llama', 'gemini-2.5-flash', 'claude-haiku-4-5']) {
   test(`${model}: messages.create answers in Anthropic's shape with usage`, async () => {
     const { data, response } = await client.messages
       .create({ model, max_tokens: 256, system: 'Be brief.', messages: [{ role: 'user', content: 'Hello from Claude Code' }] })

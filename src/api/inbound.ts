@@ -2,7 +2,9 @@
 // canonical form, how to render a canonical answer and stream, how to render an error,
 // and when the request can be relayed to the upstream as it is.
 import type { GatewayError } from '../canonical/errors.ts';
-import type { CanonicalRequest, CanonicalResponse, StreamEvent } from '../canonical/types.ts';
+import type { CanonicalRequest, CanonicalResponse, StreamEvent, Usage } from '../canonical/types.ts';
+import { chatUsage, responsesUsage } from '../providers/openai/usage-tap.ts';
+import { parseEmbeddingsRequest } from './openai-embeddings/index.ts';
 import type { ModelInfo } from '../catalog/types.ts';
 import type { Deployment } from '../providers/types.ts';
 import type { Endpoint } from '../routing/resolve.ts';
@@ -26,6 +28,8 @@ export interface InboundApi {
   errorBody(error: GatewayError): unknown;
   /** Whether the client asked to get usage in the stream. */
   wantsStreamUsage(body: any): boolean;
+  /** Usage in a relayed (non-stream) answer of this format. */
+  relayedUsage(json: any): Usage | undefined;
 }
 
 const isOpenAICompatible = (d: Deployment) => d.provider === 'openai' || d.provider === 'ollama';
@@ -39,6 +43,7 @@ export const chatApi: InboundApi = {
   encoder: (_request, model, wantsUsage) => new ChatStreamEncoder({ model, includeUsage: wantsUsage }),
   errorBody: (error) => error.toOpenAI(),
   wantsStreamUsage: (body) => body.stream_options?.include_usage === true,
+  relayedUsage: (json) => chatUsage(json.usage),
 };
 
 export const responsesApi: InboundApi = {
@@ -50,6 +55,7 @@ export const responsesApi: InboundApi = {
   encoder: (request, model) => new ResponsesStreamEncoder({ model, request }),
   errorBody: (error) => error.toOpenAI(),
   wantsStreamUsage: () => true,
+  relayedUsage: (json) => responsesUsage(json.usage),
 };
 
 export const messagesApi: InboundApi = {
@@ -60,4 +66,21 @@ export const messagesApi: InboundApi = {
   encoder: (request, model) => new MessagesStreamEncoder({ model, stopSequences: request.stop }),
   errorBody: (error) => renderAnthropicError(error).body,
   wantsStreamUsage: () => true,
+  relayedUsage: () => undefined,
+};
+
+export const embeddingsApi: InboundApi = {
+  endpoint: 'embeddings',
+  nativePath: '/embeddings',
+  parse: parseEmbeddingsRequest,
+  relaysTo: (deployment, model) => isOpenAICompatible(deployment) && model.endpoints.includes('embeddings'),
+  render: () => {
+    throw new Error('embeddings are rendered by the embeddings dispatch');
+  },
+  encoder: () => {
+    throw new Error('embeddings do not stream');
+  },
+  errorBody: (error) => error.toOpenAI(),
+  wantsStreamUsage: () => false,
+  relayedUsage: (json) => chatUsage(json.usage),
 };

@@ -90,7 +90,8 @@ export function parseConfigText(text: string, path: string, env: NodeJS.ProcessE
   if (result.success) return result.data;
   const lines = result.error.issues.slice(0, 5).map((issue) => {
     const field = issue.path.join('.') || '(top level)';
-    const line = lineOf(doc, lineCounter, issue.path as Array<string | number>);
+    const at = issue.path as Array<string | number>;
+    const line = issue.code === 'unrecognized_keys' && issue.keys?.length ? lineOfKey(doc, lineCounter, at, issue.keys[0]) : lineOf(doc, lineCounter, at);
     return `${path}:${line}: ${field}: ${issueText(issue)}`;
   });
   throw new ConfigError(`Invalid config:\n  ${lines.join('\n  ')}\nSee "Configuration reference" in the README for every field.`);
@@ -101,6 +102,13 @@ function issueText(issue: { code: string; message: string; keys?: string[] }): s
     return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}; remove it or fix its spelling`;
   }
   return issue.message;
+}
+
+/** The line of a key itself (an unknown field), not of its value. */
+function lineOfKey(doc: Document, counter: LineCounter, path: Array<string | number>, key: string): number {
+  const parent = (path.length === 0 ? doc.contents : doc.getIn(path, true)) as { items?: Array<{ key?: { value?: unknown; range?: [number, number, number] } }> } | null;
+  const pair = parent?.items?.find((item) => item.key?.value === key);
+  return pair?.key?.range ? counter.linePos(pair.key.range[0]).line : lineOf(doc, counter, path);
 }
 
 function lineOf(doc: Document, counter: LineCounter, path: Array<string | number>): number {

@@ -59,8 +59,9 @@ export async function resolveRoute(catalog: Catalog, request: CanonicalRequest, 
   checkAllowed(principal, model);
   const deployments = catalog.deployments(model);
   if (deployments.length === 0) throw providerNotConfigured(model);
+  checkEndpoint(model, endpoint);
   checkCapabilities(request, model);
-  const inputTokens = await checkContextWindow(catalog, request, model);
+  const inputTokens = endpoint === 'embeddings' ? await checkEachInput(catalog, request, model) : await checkContextWindow(catalog, request, model);
   const effort = resolveEffort(model, request.reasoningEffort);
   const requestedEffort = effort !== request.reasoningEffort ? request.reasoningEffort : undefined;
   return { model, deployments, effort, requestedEffort, inputTokens, reason: `exact model id${endpoint === 'chat' ? '' : ` (${endpoint})`}` };
@@ -81,6 +82,33 @@ export function providerNotConfigured(model: ModelInfo): GatewayError {
     message: `'${model.id}' is served by the ${model.provider} provider, which is not configured on this gateway. ${hint[model.provider]}, then restart. (Try without a key: npm run mock-upstream, then OPENAI_BASE_URL=http://127.0.0.1:4010/v1 OPENAI_API_KEY=mock npm start.)`,
     headers: { 'x-should-retry': 'false' },
   });
+}
+
+function checkEndpoint(model: ModelInfo, endpoint: Endpoint): void {
+  const embedding = model.endpoints.includes('embeddings');
+  if (endpoint === 'embeddings' && !embedding) {
+    throw invalidRequest(`'${model.id}' is not an embedding model. Use an embedding model such as text-embedding-3-small (GET /v1/models lists them under endpoints: embeddings).`, 'model', 'model_not_embedding');
+  }
+  if (endpoint !== 'embeddings' && embedding && model.endpoints.length === 1) {
+    throw invalidRequest(`'${model.id}' is an embedding model; call POST /v1/embeddings with it, or use a chat model here.`, 'model', 'model_is_embedding');
+  }
+}
+
+/** Embedding windows apply to each input on its own. */
+async function checkEachInput(catalog: Catalog, request: CanonicalRequest, model: ModelInfo): Promise<number> {
+  let total = 0;
+  for (const [i, message] of request.messages.entries()) {
+    const one = { ...request, messages: [message] };
+    try {
+      total += await checkContextWindow(catalog, one, model);
+    } catch (err) {
+      if (err instanceof GatewayError && err.code === 'context_length_exceeded') {
+        throw new GatewayError({ status: 400, type: 'invalid_request_error', code: 'context_length_exceeded', param: `input[${i}]`, message: `input[${i}]: ${err.message}` });
+      }
+      throw err;
+    }
+  }
+  return total;
 }
 
 function checkCapabilities(request: CanonicalRequest, model: ModelInfo): void {

@@ -17,9 +17,9 @@ export interface Stack {
 }
 
 /** Extra models on a chat-only OpenAI-compatible server (like Ollama or vLLM). */
-export function localModelsYaml(mockUrl: string): string {
+export function localModelsYaml(mockUrl: string, extraProviders = ''): string {
   return `
-providers:
+providers:${extraProviders}
   openai:
     base_url: ${mockUrl}/v1
     api_key: ${PROVIDER_KEY}
@@ -41,11 +41,17 @@ models:
 `;
 }
 
-export async function startStack(options: StartOptions & { mockOptions?: Parameters<typeof startMockUpstream>[0] } = {}): Promise<Stack> {
+export interface StackOptions extends StartOptions {
+  mockOptions?: Parameters<typeof startMockUpstream>[0];
+  /** More provider entries (YAML lines indented by two spaces) pointing at the mock. */
+  providersFor?: (mockUrl: string) => string;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const mock = await startMockUpstream({ ...options.mockOptions });
   const gw = await startGateway({
     ...options,
-    yaml: options.yaml ?? localModelsYaml(mock.url),
+    yaml: options.yaml ?? localModelsYaml(mock.url, options.providersFor?.(mock.url)),
     env: { OPENAI_BASE_URL: `${mock.url}/v1`, OPENAI_API_KEY: PROVIDER_KEY, SWITCHYARD_API_KEYS: GATEWAY_KEY, ...options.env },
   });
   const client = new OpenAI({ baseURL: gw.baseURL, apiKey: GATEWAY_KEY, maxRetries: 0 });
