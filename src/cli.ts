@@ -14,7 +14,8 @@ Usage: switchyard <command> [options]     (npm start -- [options] runs "start")
 Commands:
   start            Start the gateway (default). --port N --host H --config FILE --db FILE
   mock-upstream    A local fake OpenAI/Anthropic/Gemini server to try the gateway without a key.
-                   --port 4010 --latency-ms N --chunk-delay-ms N --chunks N --fail-rate 0..1
+                   --port 4010 --host H --latency-ms N --chunk-delay-ms N --chunks N --fail-rate 0..1
+                   --api-key KEY (require it) --quiet (no per-request lines)
   doctor           Check a running gateway step by step. --url http://127.0.0.1:8787/v1 --key KEY --model ID
   keys             Manage virtual keys (create, list, show, revoke, rotate). --help for options.
   usage            Spend and tokens by key, project, model and day.
@@ -27,7 +28,13 @@ async function main(argv: string[]): Promise<void> {
       return start(rest);
     case 'mock-upstream': {
       const { runMockUpstreamCli } = await import('./mock-upstream/index.ts');
-      return runMockUpstreamCli(rest);
+      try {
+        return await runMockUpstreamCli(rest);
+      } catch (err) {
+        process.stderr.write(`switchyard mock-upstream: ${(err as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+      }
     }
     case 'doctor':
       process.exitCode = await runDoctor(rest);

@@ -1,4 +1,4 @@
-// POST /v1/messages (and count_tokens, GET /v1/models) as Anthropic sends them,
+// POST /v1/messages (and /v1/messages/count_tokens) as Anthropic sends them,
 // following the recorded traffic (messages-text.json, messages-stream-basic.sse,
 // messages-stream-thinking.response.sse, messages-stream-tool-use.sse): event:
 // lines, a ping after the first content_block_start, thinking blocks with an empty
@@ -9,8 +9,7 @@
 // the prefix is at least 1024 tokens, as Anthropic bills it.
 import { createHash } from 'node:crypto';
 import { type AnswerPlan, countText, IMAGE_TOKENS, opaqueBlob, PER_MESSAGE, planAnswer, REPLY_PRIMING, selectToolCalls, type ToolChoice, type ToolSpec } from './content.ts';
-import { catalog } from './openai.ts';
-import { asArray, eventFrame, header, ID, isRecord, jsonReply, type MockRequest, type Reply, sseReply } from './wire.ts';
+import { asArray, eventFrame, header, ID, isRecord, jsonReply, type MockRequest, type Reply, streamReply } from './wire.ts';
 
 type Json = Record<string, unknown>;
 
@@ -52,7 +51,7 @@ export function messages(req: MockRequest): Reply {
     inference_geo: 'not_available',
   };
   const reply = body.stream === true
-    ? sseReply(streamEvents(message, plan, usage, redacted), SSE_HEADERS, overloadedEvent)
+    ? streamReply(streamEvents(message, plan, usage, redacted), SSE_HEADERS, overloadedEvent)
     : jsonReply(200, { ...message, content: contentBlocks(plan, redacted), stop_reason: stopReason(plan), stop_sequence: null, usage }, JSON_HEADERS);
   reply.cacheable = view.segments.every((s) => !s.breakpoint);
   return reply;
@@ -65,8 +64,8 @@ export function countMessageTokens(req: MockRequest): Reply {
 }
 
 interface Segment {
-  /** The block as sent, for the prompt-cache key. */
-  key: string;
+  /** The block as sent; serialised for the prompt-cache key only when caching is asked for. */
+  block: unknown;
   tokens: number;
   breakpoint: boolean;
   longTtl: boolean;
@@ -86,7 +85,7 @@ function readMessages(body: Json): MessagesView {
   const tools: ToolSpec[] = [];
   const add = (block: unknown, tokens: number): void => {
     const control = isRecord(block) && isRecord(block.cache_control) ? block.cache_control : undefined;
-    segments.push({ key: JSON.stringify(block), tokens, breakpoint: control !== undefined, longTtl: control?.ttl === '1h' });
+    segments.push({ block, tokens, breakpoint: control !== undefined, longTtl: control?.ttl === '1h' });
   };
   for (const tool of asArray(body.tools)) {
     if (!isRecord(tool) || typeof tool.name !== 'string') continue;
@@ -155,7 +154,7 @@ function simulateCache(segments: Segment[], seen: Set<string>): { read: number; 
   let longTtl = false;
   const fresh: string[] = [];
   for (const segment of segments) {
-    hash.update(segment.key);
+    hash.update(JSON.stringify(segment.block) ?? '');
     total += segment.tokens;
     if (!segment.breakpoint || total < MIN_CACHEABLE_TOKENS) continue;
     const key = hash.copy().digest('base64');
@@ -267,7 +266,7 @@ export function anthropicError(status: number, req: MockRequest, retryAfter: str
   return jsonReply(status, { type: 'error', error: { type, message: status === 404 ? text + model : text }, request_id: `req_${ID}` }, headers);
 }
 
-function anthropicInvalid(message: string): Reply {
+export function anthropicInvalid(message: string): Reply {
   return jsonReply(400, { type: 'error', error: { type: 'invalid_request_error', message }, request_id: `req_${ID}` }, JSON_HEADERS);
 }
 
@@ -280,16 +279,3 @@ export function anthropicKeyCheck(req: MockRequest, apiKey: string): Reply | und
   return jsonReply(401, { type: 'error', error: { type: 'authentication_error', message }, request_id: `req_${ID}` }, JSON_HEADERS);
 }
 
-export function listAnthropicModels(): Reply {
-  const data = catalog().filter((m) => m.provider === 'anthropic').map(anthropicModel);
-  return jsonReply(200, { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null }, JSON_HEADERS);
-}
-
-export function getAnthropicModel(req: MockRequest, id: string): Reply {
-  const found = catalog().find((m) => m.provider === 'anthropic' && m.id === id);
-  return found ? jsonReply(200, anthropicModel(found), JSON_HEADERS) : anthropicError(404, { ...req, body: { model: id } }, '0');
-}
-
-function anthropicModel(model: { id: string; displayName?: string }): Json {
-  return { type: 'model', id: model.id, display_name: model.displayName ?? model.id, created_at: '2025-09-29T00:00:00Z' };
-}

@@ -3,7 +3,7 @@
 // filled up to the requested number of stream chunks), tool calls whose arguments
 // are generated from each tool's JSON Schema, structured output that matches the
 // requested schema, a thinking text when the caller asked for visible reasoning,
-// and the token counts behind the usage.
+// the token counts behind the usage, and embedding vectors.
 //
 // Token counts use the o200k tokenizer (gpt-tokenizer, the encoding the gateway
 // itself counts with): input = 3 + for every message (4 + its text tokens, 1105 per
@@ -24,6 +24,8 @@ export const EFFORT_TOKENS: Readonly<Record<string, number>> = { none: 0, minima
 /** More tool calls than this in one turn are not made, however many tools are offered. */
 export const MAX_PARALLEL_CALLS = 4;
 const ECHO_CAP = 300;
+/** Embedding vectors are built from at most this many words of each input. */
+const EMBED_WORD_CAP = 512;
 const FILLER = ['This', 'answer', 'comes', 'from', 'the', 'Switchyard', 'mock', 'upstream.'];
 
 export function countText(text: string): number {
@@ -238,4 +240,38 @@ export function opaqueBlob(seed: string, rounds = 3): string {
     hash = createHash('sha256').update(hash).digest();
   }
   return Buffer.concat(parts).toString('base64');
+}
+
+/**
+ * A unit vector from the words of the text: each word adds its own pseudo-random
+ * direction, so equal texts get equal vectors and texts sharing words are close.
+ */
+export function embedText(text: string, dimensions: number): Float32Array {
+  const sums = new Float64Array(dimensions);
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [''];
+  const limit = Math.min(words.length, EMBED_WORD_CAP);
+  for (let w = 0; w < limit; w++) {
+    let state = fnv1a(words[w]);
+    for (let i = 0; i < dimensions; i++) {
+      state = (state + 0x6d2b79f5) | 0;
+      let t = Math.imul(state ^ (state >>> 15), 1 | state);
+      t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
+      sums[i] += ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+    }
+  }
+  let norm = 0;
+  for (let i = 0; i < dimensions; i++) norm += sums[i] * sums[i];
+  norm = Math.sqrt(norm) || 1;
+  const vector = new Float32Array(dimensions);
+  for (let i = 0; i < dimensions; i++) vector[i] = sums[i] / norm;
+  return vector;
+}
+
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
 }

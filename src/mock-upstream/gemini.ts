@@ -6,9 +6,9 @@
 // Models "think" only when thinkingConfig asks for it (budget not 0): then usage
 // has thoughtsTokenCount, parts carry a thoughtSignature, and with includeThoughts
 // the thought text comes first as `"thought": true` parts.
-import { type AnswerPlan, countText, EFFORT_TOKENS, IMAGE_TOKENS, opaqueBlob, PER_MESSAGE, planAnswer, REPLY_PRIMING, selectToolCalls, type ToolChoice, type ToolSpec } from './content.ts';
-import { catalog, embedText, modelDimensions } from './openai.ts';
-import { asArray, googleJson, header, ID, isRecord, jsonReply, type MockRequest, type Reply, sseReply } from './wire.ts';
+import { type AnswerPlan, countText, EFFORT_TOKENS, embedText, IMAGE_TOKENS, opaqueBlob, PER_MESSAGE, planAnswer, REPLY_PRIMING, selectToolCalls, type ToolChoice, type ToolSpec } from './content.ts';
+import { modelDimensions } from './models.ts';
+import { asArray, googleJson, header, ID, isRecord, jsonReply, type MockRequest, type Reply, streamReply } from './wire.ts';
 
 type Json = Record<string, unknown>;
 
@@ -55,11 +55,11 @@ export function generateContent(req: MockRequest, model: string, stream: boolean
   });
   const answer = new GeminiAnswer(plan, model, view.promptTokens, Math.min(req.cachedTokens, view.promptTokens), thinks);
   if (!stream) return jsonReply(200, answer.whole(), JSON_HEADERS, true);
-  if (req.query.get('alt') === 'sse') return sseReply(answer.chunks().map((c) => `data: ${googleJson(c)}\r\n\r\n`), SSE_HEADERS, streamError);
+  if (req.query.get('alt') === 'sse') return streamReply(answer.chunks().map((c) => `data: ${googleJson(c)}\r\n\r\n`), SSE_HEADERS, streamError);
   // Without alt=sse Google streams one JSON array, element by element.
   const parts = answer.chunks().map((c, i) => `${i === 0 ? '[' : ',\r\n'}${JSON.stringify(c, null, 2)}`);
   parts.push(']');
-  return sseReply(parts, JSON_HEADERS);
+  return streamReply(parts, JSON_HEADERS);
 }
 
 function readContents(body: Json): GeminiView {
@@ -161,22 +161,35 @@ class GeminiAnswer {
     if (this.plan.thinking) parts.push({ text: this.plan.thinking.text, thought: true });
     if (this.plan.text !== '' || this.plan.calls.length === 0) parts.push(this.signed({ text: this.plan.text }, this.plan.calls.length === 0));
     parts.push(...this.callParts());
-    return this.chunk(parts, true);
+    const whole = this.chunk(parts, this.candidatesTokens(), true);
+    // A whole answer from a thinking model says why it stopped (generate-function-call.vercel.json); streams do not.
+    if (this.thinks && this.plan.calls.length > 0) (whole.candidates as Json[])[0].finishMessage = 'Model generated function call(s).';
+    return whole;
   }
 
   chunks(): Json[] {
-    const contents: Json[][] = [];
-    for (const piece of this.plan.thinking?.pieces ?? []) contents.push([{ text: piece, thought: true }]);
-    for (const piece of this.plan.pieces) contents.push([{ text: piece }]);
-    if (this.plan.calls.length > 0) contents.push(this.callParts());
-    const out = contents.map((parts) => this.chunk(parts, false));
-    if (this.thinks || contents.length === 0) {
+    const out: Json[] = [];
+    // Thinking models report the answer tokens so far on every chunk; older ones only on the last.
+    let soFar = 0;
+    const add = (parts: Json[], tokens: number): void => {
+      soFar += tokens;
+      out.push(this.chunk(parts, soFar, false));
+    };
+    for (const piece of this.plan.thinking?.pieces ?? []) add([{ text: piece, thought: true }], 0);
+    for (const piece of this.plan.pieces) add([{ text: piece }], countText(piece));
+    if (this.plan.calls.length > 0) add(this.callParts(), this.candidatesTokens() - soFar);
+    if (this.thinks || out.length === 0) {
       // Thinking models end with an empty text part (signed when the answer was text).
-      out.push(this.chunk([this.signed({ text: '' }, this.plan.calls.length === 0)], true));
+      out.push(this.chunk([this.signed({ text: '' }, this.plan.calls.length === 0)], this.candidatesTokens(), true));
     } else {
-      out[out.length - 1] = this.chunk(contents[contents.length - 1], true);
+      const last = (out[out.length - 1].candidates as Json[])[0].content as { parts: Json[] };
+      out[out.length - 1] = this.chunk(last.parts, this.candidatesTokens(), true);
     }
     return out;
+  }
+
+  private candidatesTokens(): number {
+    return this.plan.outputTokens - this.plan.reasoningTokens;
   }
 
   private callParts(): Json[] {
@@ -187,19 +200,18 @@ class GeminiAnswer {
     return this.thinks && sign ? { ...part, thoughtSignature: opaqueBlob(`${this.model}:${this.plan.text}`, 4) } : part;
   }
 
-  private chunk(parts: Json[], final: boolean): Json {
+  private chunk(parts: Json[], candidates: number, final: boolean): Json {
     const candidate: Json = { content: { parts, role: 'model' } };
     if (final) candidate.finishReason = this.plan.truncated ? 'MAX_TOKENS' : 'STOP';
     if (this.thinks) candidate.index = 0;
-    return { candidates: [candidate], usageMetadata: this.usage(final), modelVersion: this.model, responseId: ID };
+    return { candidates: [candidate], usageMetadata: this.usage(candidates, final), modelVersion: this.model, responseId: ID };
   }
 
-  private usage(final: boolean): Json {
+  private usage(candidates: number, final: boolean): Json {
     const thoughts = this.plan.reasoningTokens;
-    const candidates = final ? this.plan.outputTokens - thoughts : 0;
     const usage: Json = { promptTokenCount: this.promptTokens };
-    if (final) usage.candidatesTokenCount = candidates;
-    usage.totalTokenCount = this.promptTokens + candidates + thoughts;
+    if (final || this.thinks) usage.candidatesTokenCount = candidates;
+    usage.totalTokenCount = this.promptTokens + (final || this.thinks ? candidates : 0) + thoughts;
     if (this.cachedTokens > 0) usage.cachedContentTokenCount = this.cachedTokens;
     usage.promptTokensDetails = [{ modality: 'TEXT', tokenCount: this.promptTokens }];
     if (this.cachedTokens > 0) usage.cacheTokensDetails = [{ modality: 'TEXT', tokenCount: this.cachedTokens }];
@@ -209,7 +221,6 @@ class GeminiAnswer {
   }
 }
 
-/** A mid-stream failure: Google writes a bare JSON error into the body (stream-error-mid-stream.vertex.firebase.sse). */
 function streamError(): string {
   return `${JSON.stringify({ error: { code: 503, message: OVERLOADED, status: 'UNAVAILABLE' } }, null, 2)}\n`;
 }
@@ -275,13 +286,4 @@ export function geminiKeyCheck(req: MockRequest, apiKey: string): Reply | undefi
     { '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale: 'en-US', message },
   ];
   return geminiError(400, req, '0', message, details);
-}
-
-export function listGeminiModels(): Reply {
-  const models = catalog().filter((m) => m.provider === 'gemini').map((m) => ({
-    name: `models/${m.id}`,
-    displayName: m.displayName ?? m.id,
-    supportedGenerationMethods: m.dimensions ? ['embedContent', 'batchEmbedContents'] : ['generateContent', 'countTokens'],
-  }));
-  return jsonReply(200, { models }, JSON_HEADERS, true);
 }

@@ -5,7 +5,7 @@
 // usage chunk (choices: []) before `data: [DONE]`.
 import { type AnswerPlan, countText, effortTokens, IMAGE_TOKENS, PER_MESSAGE, planAnswer, REPLY_PRIMING, selectToolCalls, type ToolChoice, type ToolSpec } from './content.ts';
 import { chatStreamError, OPENAI_HEADERS, OPENAI_SSE_HEADERS, openaiBadRequest } from './openai.ts';
-import { asArray, CREATED, dataFrame, ID, isRecord, jsonReply, type MockRequest, obfuscation, type Reply, sseReply } from './wire.ts';
+import { asArray, CREATED, dataFrame, ID, isRecord, jsonReply, type MockRequest, obfuscation, type Reply, streamReply } from './wire.ts';
 
 const FINGERPRINT = 'fp_mock0000';
 
@@ -25,7 +25,8 @@ interface ChatView {
 
 export function chatCompletions(req: MockRequest): Reply {
   const body = isRecord(req.body) ? req.body : undefined;
-  if (!body || !Array.isArray(body.messages) || body.messages.length === 0) return openaiBadRequest("Missing required parameter: 'messages'.", 'messages');
+  if (!body || !Array.isArray(body.messages)) return openaiBadRequest("Missing required parameter: 'messages'.", 'messages');
+  if (body.messages.length === 0) return openaiBadRequest("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", 'messages');
   const view = readChat(body);
   const plan = planAnswer({
     echoSource: view.echoSource,
@@ -39,7 +40,7 @@ export function chatCompletions(req: MockRequest): Reply {
   const usage = usageOf(view, plan, req.cachedTokens);
   if (body.stream !== true) return jsonReply(200, completion(view, plan, usage), OPENAI_HEADERS);
   const options = isRecord(body.stream_options) ? body.stream_options : {};
-  return sseReply(chunks(view, plan, usage, options.include_usage === true, options.include_obfuscation !== false), OPENAI_SSE_HEADERS, chatStreamError);
+  return streamReply(chunks(view, plan, usage, options.include_usage === true, options.include_obfuscation !== false), OPENAI_SSE_HEADERS, chatStreamError);
 }
 
 function readChat(body: Record<string, unknown>): ChatView {

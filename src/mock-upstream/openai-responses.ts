@@ -6,7 +6,7 @@
 import { type AnswerPlan, countText, effortTokens, IMAGE_TOKENS, opaqueBlob, PER_MESSAGE, planAnswer, REPLY_PRIMING, selectToolCalls, type ToolSpec } from './content.ts';
 import { toolChoice } from './openai-chat.ts';
 import { OPENAI_HEADERS, OPENAI_SSE_HEADERS, openaiBadRequest } from './openai.ts';
-import { asArray, CREATED, eventFrame, ID, isRecord, jsonReply, type MockRequest, obfuscation, type Reply, sseReply } from './wire.ts';
+import { asArray, CREATED, eventFrame, ID, isRecord, jsonReply, type MockRequest, obfuscation, type Reply, streamReply } from './wire.ts';
 
 type Json = Record<string, unknown>;
 
@@ -41,7 +41,7 @@ export function responses(req: MockRequest): Reply {
   // Spreading keeps the base's key order (the wire order) and takes the final values.
   const final: Json = { ...base, status: plan.truncated ? 'incomplete' : 'completed', incomplete_details: plan.truncated ? { reason: 'max_output_tokens' } : null, output: items.map((i) => i.done), usage };
   if (body.stream !== true) return jsonReply(200, final, OPENAI_HEADERS);
-  return sseReply(events(base, final, items, plan.truncated), OPENAI_SSE_HEADERS, (sent) => streamFailure(base, sent));
+  return streamReply(events(base, final, items, plan.truncated), OPENAI_SSE_HEADERS, (sent) => streamFailure(base, sent));
 }
 
 function readInput(body: Json): { echoSource: string; afterToolResult: boolean; tokens: number } {

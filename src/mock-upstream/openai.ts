@@ -1,7 +1,7 @@
 // OpenAI's side of the mock: error bodies and API-key checks as OpenAI sends them,
-// GET /v1/models, and POST /v1/embeddings with deterministic vectors.
-import { readFileSync } from 'node:fs';
-import { countText } from './content.ts';
+// and POST /v1/embeddings with deterministic vectors.
+import { countText, embedText } from './content.ts';
+import { modelDimensions } from './models.ts';
 import { header, isRecord, jsonReply, type MockRequest, type Reply } from './wire.ts';
 
 export const OPENAI_HEADERS: Readonly<Record<string, string>> = {
@@ -97,37 +97,6 @@ export function openaiNotFoundPath(req: MockRequest): Reply {
   return jsonReply(404, { error: { message: `Invalid URL (${req.method} ${req.path})`, type: 'invalid_request_error', param: null, code: null } }, ERROR_HEADERS);
 }
 
-interface CatalogModel {
-  id: string;
-  provider: string;
-  displayName?: string;
-  dimensions?: number;
-}
-
-let catalogModels: CatalogModel[] | undefined;
-
-/** The shipped catalog, read once: the mock lists the models the gateway knows. */
-export function catalog(): CatalogModel[] {
-  catalogModels ??= (JSON.parse(readFileSync(new URL('../catalog/models.json', import.meta.url), 'utf8')) as { models: CatalogModel[] }).models;
-  return catalogModels;
-}
-
-const MODEL_CREATED = 1_700_000_000;
-
-export function listOpenAIModels(): Reply {
-  const data = catalog().filter((m) => m.provider === 'openai').map((m) => ({ id: m.id, object: 'model', created: MODEL_CREATED, owned_by: 'system' }));
-  return jsonReply(200, { object: 'list', data }, OPENAI_HEADERS);
-}
-
-export function getOpenAIModel(req: MockRequest, id: string): Reply {
-  const found = catalog().find((m) => m.id === id && m.provider === 'openai');
-  if (!found) return jsonReply(404, { error: { message: `The model '${id}' does not exist`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' } }, ERROR_HEADERS);
-  return jsonReply(200, { id: found.id, object: 'model', created: MODEL_CREATED, owned_by: 'system' }, OPENAI_HEADERS);
-}
-
-const DEFAULT_DIMENSIONS = 1536;
-/** Vectors are built from at most this many words of each input. */
-const EMBED_WORD_CAP = 512;
 
 export function embeddings(req: MockRequest): Reply {
   const body = isRecord(req.body) ? req.body : {};
@@ -156,43 +125,4 @@ function embeddingInputs(input: unknown): string[] | undefined {
     else return undefined;
   }
   return out;
-}
-
-export function modelDimensions(model: string): number {
-  const bare = model.startsWith('models/') ? model.slice(7) : model;
-  return catalog().find((m) => m.id === bare)?.dimensions ?? DEFAULT_DIMENSIONS;
-}
-
-/**
- * A unit vector from the words of the text: each word adds its own pseudo-random
- * direction, so equal texts get equal vectors and texts sharing words are close.
- */
-export function embedText(text: string, dimensions: number): Float32Array {
-  const sums = new Float64Array(dimensions);
-  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [''];
-  const limit = Math.min(words.length, EMBED_WORD_CAP);
-  for (let w = 0; w < limit; w++) {
-    let state = fnv1a(words[w]);
-    for (let i = 0; i < dimensions; i++) {
-      state = (state + 0x6d2b79f5) | 0;
-      let t = Math.imul(state ^ (state >>> 15), 1 | state);
-      t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
-      sums[i] += ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-    }
-  }
-  let norm = 0;
-  for (let i = 0; i < dimensions; i++) norm += sums[i] * sums[i];
-  norm = Math.sqrt(norm) || 1;
-  const vector = new Float32Array(dimensions);
-  for (let i = 0; i < dimensions; i++) vector[i] = sums[i] / norm;
-  return vector;
-}
-
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
 }

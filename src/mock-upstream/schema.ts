@@ -79,15 +79,29 @@ function sampleString(schema: Schema, label: string): string {
 }
 
 function sampleNumber(schema: Schema, integer: boolean): number {
-  const step = integer ? 1 : 0.5;
-  const exclusiveMin = typeof schema.exclusiveMinimum === 'number' ? schema.exclusiveMinimum + step : undefined;
-  const exclusiveMax = typeof schema.exclusiveMaximum === 'number' ? schema.exclusiveMaximum - step : undefined;
-  const low = typeof schema.minimum === 'number' ? schema.minimum : exclusiveMin;
-  const high = typeof schema.maximum === 'number' ? schema.maximum : exclusiveMax;
-  let value = low ?? (high !== undefined ? Math.min(high, 1) : integer ? 1 : 1.5);
-  if (integer) value = Math.ceil(value);
-  if (typeof schema.multipleOf === 'number' && schema.multipleOf > 0) value = Math.ceil(value / schema.multipleOf) * schema.multipleOf;
+  const lo = finite(schema.minimum) ?? finite(schema.exclusiveMinimum);
+  const hi = finite(schema.maximum) ?? finite(schema.exclusiveMaximum);
+  const loOpen = lo !== undefined && finite(schema.minimum) === undefined;
+  const hiOpen = hi !== undefined && finite(schema.maximum) === undefined;
+  let value: number;
+  if (integer) {
+    if (lo !== undefined) value = loOpen ? Math.floor(lo) + 1 : Math.ceil(lo);
+    else if (hi !== undefined) value = hiOpen ? Math.ceil(hi) - 1 : Math.min(Math.floor(hi), 1);
+    else value = 1;
+  } else if (lo !== undefined && hi !== undefined) value = loOpen || hiOpen ? (lo + hi) / 2 : lo;
+  else if (lo !== undefined) value = loOpen ? lo + 1 : lo;
+  else if (hi !== undefined) value = hiOpen ? hi - 1 : Math.min(hi, 1.5);
+  else value = 1.5;
+  const step = finite(schema.multipleOf);
+  if (step !== undefined && step > 0) {
+    value = Math.ceil(value / step) * step;
+    if (loOpen && value <= (lo as number)) value += step;
+  }
   return value;
+}
+
+function finite(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
 function typeOf(schema: Schema): string | undefined {

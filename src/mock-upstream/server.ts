@@ -31,16 +31,22 @@
 // Server options --fail-rate / failRate answer a random share of requests with 429/500/503 (Anthropic: 529
 // instead of 503); --api-key / apiKey makes requests without that key get the provider's real 401 (Gemini:
 // 403 when missing, 400 API_KEY_INVALID when wrong). A client that disconnects stops all writing to it.
+//
+// What the "model" answers (Echo: <last user text or tool result>, tool calls whose arguments follow the
+// tool's JSON Schema, structured output, thinking) and how tokens are counted (o200k) is in content.ts;
+// Anthropic's prompt-cache simulation (cache_control) is in anthropic.ts.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { anthropicError, anthropicKeyCheck, countMessageTokens, getAnthropicModel, listAnthropicModels, messages } from './anthropic.ts';
 import { FixtureLibrary } from './fixture-replay.ts';
-import { batchEmbedContents, countGeminiTokens, embedContent, geminiError, geminiKeyCheck, generateContent, listGeminiModels } from './gemini.ts';
-import { chatCompletions } from './openai-chat.ts';
-import { responses } from './openai-responses.ts';
-import { embeddings, getOpenAIModel, listOpenAIModels, openaiBadRequest, openaiError, openaiKeyCheck, openaiNotFoundPath } from './openai.ts';
+import { findRoute, PROVIDERS, type Route } from './routes.ts';
+import { openaiBadRequest, openaiNotFoundPath } from './openai.ts';
 import { sendReply, type SendControls } from './send.ts';
-import { header, type MockRequest, type Reply, template } from './wire.ts';
+import { header, type MockRequest, type Reply } from './wire.ts';
+
+const CACHE_MAX_ENTRIES = 2000;
+const CACHE_MAX_BODY = 1 << 20;
+const CACHE_MAX_BYTES = 64 << 20;
+const MAX_BODY_BYTES = 64 << 20;
 
 export interface MockOptions {
   /** Default 0 (any free port). */
@@ -65,7 +71,7 @@ export interface MockOptions {
   fixturesDir?: string;
   /** Source of randomness for failRate (tests pass a fixed one). */
   random?: () => number;
-  /** Called once per finished request (the CLI prints it unless --quiet). */
+  /** Called once per finished request (the CLI prints it unless --quiet); a ?key= value in the path is starred. */
   onRequest?: (entry: { method: string; path: string; status: number; ms: number; outcome: 'served' | 'aborted' | 'broken' }) => void;
 }
 
@@ -91,96 +97,9 @@ export interface MockUpstream {
   /** Requests the mock cut off on purpose (x-mock-fail-after-chunks). */
   readonly brokenCount: number;
   readonly inFlight: number;
-  /** Forget recorded requests and zero the counters. */
+  /** Forget recorded requests and cached prompt prefixes, and zero the counters. */
   reset(): void;
   close(): Promise<void>;
-}
-
-type ProviderName = 'openai' | 'anthropic' | 'gemini';
-type Handler = (req: MockRequest) => Reply;
-
-interface Route {
-  provider: ProviderName;
-  handle: Handler;
-  /** Built from the request body alone: the reply can be reused for an identical body. */
-  reusable: boolean;
-}
-
-interface ProviderRules {
-  error(status: number, req: MockRequest, retryAfter: string): Reply;
-  keyCheck(req: MockRequest, apiKey: string): Reply | undefined;
-  invalidJson(req: MockRequest): Reply;
-  requestIdHeader?: string;
-  /** Statuses of failRate's random failures. */
-  randomFailures: number[];
-  /** The non-stream answer to x-mock-error-after-chunks. */
-  overloaded: number;
-}
-
-const PROVIDERS: Record<ProviderName, ProviderRules> = {
-  openai: {
-    error: openaiError,
-    keyCheck: openaiKeyCheck,
-    invalidJson: () => openaiBadRequest("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)", null),
-    requestIdHeader: 'x-request-id',
-    randomFailures: [429, 500, 503],
-    overloaded: 503,
-  },
-  anthropic: {
-    error: anthropicError,
-    keyCheck: anthropicKeyCheck,
-    invalidJson: (req) => ({ ...anthropicError(400, req, '0'), body: template('{"type":"error","error":{"type":"invalid_request_error","message":"There was an error parsing the body of your request: invalid JSON."}}') }),
-    requestIdHeader: 'request-id',
-    randomFailures: [429, 500, 529],
-    overloaded: 529,
-  },
-  gemini: {
-    error: geminiError,
-    keyCheck: geminiKeyCheck,
-    invalidJson: (req) => geminiError(400, req, '0', 'Invalid JSON payload received. Unexpected token.'),
-    randomFailures: [429, 500, 503],
-    overloaded: 503,
-  },
-};
-
-const OPENAI_ROUTES: Record<string, Handler> = { '/v1/chat/completions': chatCompletions, '/v1/responses': responses, '/v1/embeddings': embeddings };
-const GEMINI_PATH = /^\/(?:v1beta|v1|v1alpha)\/models\/([^:/]+):([A-Za-z]+)$/;
-const CACHE_MAX_ENTRIES = 2000;
-const CACHE_MAX_BODY = 1 << 20;
-const CACHE_MAX_BYTES = 64 << 20;
-const MAX_BODY_BYTES = 64 << 20;
-
-function findRoute(method: string, path: string, anthropicClient: boolean): Route | undefined {
-  if (method === 'POST') {
-    const openai = OPENAI_ROUTES[path];
-    if (openai) return { provider: 'openai', handle: openai, reusable: true };
-    if (path === '/v1/messages') return { provider: 'anthropic', handle: messages, reusable: true };
-    if (path === '/v1/messages/count_tokens') return { provider: 'anthropic', handle: countMessageTokens, reusable: true };
-    const gemini = GEMINI_PATH.exec(path);
-    if (gemini) return geminiRoute(gemini[1], gemini[2]);
-    return undefined;
-  }
-  if (method !== 'GET') return undefined;
-  if (path === '/v1beta/models') return { provider: 'gemini', handle: listGeminiModels, reusable: false };
-  if (path === '/v1/models') return anthropicClient ? { provider: 'anthropic', handle: listAnthropicModels, reusable: false } : { provider: 'openai', handle: listOpenAIModels, reusable: false };
-  if (path.startsWith('/v1/models/')) {
-    const id = decodeURIComponent(path.slice('/v1/models/'.length));
-    return anthropicClient
-      ? { provider: 'anthropic', handle: (req) => getAnthropicModel(req, id), reusable: false }
-      : { provider: 'openai', handle: (req) => getOpenAIModel(req, id), reusable: false };
-  }
-  return undefined;
-}
-
-function geminiRoute(model: string, method: string): Route | undefined {
-  switch (method) {
-    case 'generateContent': return { provider: 'gemini', handle: (req) => generateContent(req, model, false), reusable: true };
-    case 'streamGenerateContent': return { provider: 'gemini', handle: (req) => generateContent(req, model, true), reusable: true };
-    case 'embedContent': return { provider: 'gemini', handle: (req) => embedContent(req, model), reusable: true };
-    case 'batchEmbedContents': return { provider: 'gemini', handle: (req) => batchEmbedContents(req, model), reusable: true };
-    case 'countTokens': return { provider: 'gemini', handle: countGeminiTokens, reusable: true };
-    default: return undefined;
-  }
 }
 
 interface Controls extends SendControls {
@@ -207,7 +126,7 @@ class MockServer implements MockUpstream {
   abortedCount = 0;
   brokenCount = 0;
   inFlight = 0;
-  readonly server: Server;
+  private readonly server: Server;
   private readonly options: MockOptions;
   private readonly fixtures: FixtureLibrary;
   private readonly replies = new Map<string, Reply>();
@@ -241,6 +160,7 @@ class MockServer implements MockUpstream {
   reset(): void {
     this.requests.length = 0;
     this.servedCount = this.abortedCount = this.brokenCount = 0;
+    this.promptCache.clear();
   }
 
   async close(): Promise<void> {
@@ -279,7 +199,8 @@ class MockServer implements MockUpstream {
     if (outcome === 'served') this.servedCount++;
     else if (outcome === 'broken') this.brokenCount++;
     else this.abortedCount++;
-    this.options.onRequest?.({ method: req.method ?? 'GET', path: req.url ?? '/', status: res.statusCode, ms: Math.round(performance.now() - started), outcome });
+    // Gemini clients may send their key as ?key=: it never reaches a log line.
+    this.options.onRequest?.({ method: req.method ?? 'GET', path: (req.url ?? '/').replace(/([?&]key=)[^&]*/, '$1***'), status: res.statusCode, ms: Math.round(performance.now() - started), outcome });
   }
 
   private async answer(req: IncomingMessage, res: ServerResponse, raw: string, tooLarge: boolean): Promise<void> {
@@ -309,11 +230,11 @@ class MockServer implements MockUpstream {
     }
     const mockReq: MockRequest = { method, path, query: new URLSearchParams(q === -1 ? '' : target.slice(q + 1)), headers: req.headers, body, chunks: controls.chunks, cachedTokens: controls.cachedTokens, promptCache: this.promptCache };
     const route = findRoute(method, path, header(req.headers, 'anthropic-version') !== undefined);
-    const reply = route ? await this.decide(route, mockReq, raw, controls, badJson || tooLarge) : openaiNotFoundPath(mockReq);
+    const reply = route ? await this.decide(route, mockReq, raw, controls, badJson, tooLarge) : openaiNotFoundPath(mockReq);
     sendReply(res, reply, controls, route && PROVIDERS[route.provider].requestIdHeader, this.markBroken);
   }
 
-  private async decide(route: Route, req: MockRequest, raw: string, controls: Controls, badBody: boolean): Promise<Reply> {
+  private async decide(route: Route, req: MockRequest, raw: string, controls: Controls, badJson: boolean, tooLarge: boolean): Promise<Reply> {
     const rules = PROVIDERS[route.provider];
     if (this.options.apiKey !== undefined) {
       const refused = rules.keyCheck(req, this.options.apiKey);
@@ -330,7 +251,8 @@ class MockServer implements MockUpstream {
       const random = this.options.random ?? Math.random;
       if (random() < failRate) return rules.error(rules.randomFailures[Math.floor(random() * rules.randomFailures.length) % rules.randomFailures.length], req, controls.retryAfter);
     }
-    if (badBody) return rules.invalidJson(req);
+    if (tooLarge) return rules.error(413, req, controls.retryAfter);
+    if (badJson) return rules.invalidJson(req);
     const reply = this.build(route, req, raw);
     if (controls.errorAfter !== undefined && !reply.frames) return rules.error(rules.overloaded, req, controls.retryAfter);
     return reply;

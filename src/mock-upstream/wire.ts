@@ -69,7 +69,8 @@ export function jsonReply(status: number, value: unknown, headers: Record<string
   return { status, headers, body: template(pretty ? `${JSON.stringify(value, null, 2)}\n` : JSON.stringify(value)), cacheable: true };
 }
 
-export function sseReply(frames: string[], headers: Record<string, string>, streamError?: (sent: number) => string): Reply {
+/** A streamed answer: each frame is one complete event (SSE, or one element of a JSON array). */
+export function streamReply(frames: string[], headers: Record<string, string>, streamError?: (sent: number) => string): Reply {
   return { status: 200, headers, frames: frames.map(template), streamError, cacheable: true };
 }
 
