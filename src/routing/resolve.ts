@@ -120,13 +120,17 @@ function checkCapabilities(request: CanonicalRequest, model: ModelInfo): void {
   }
 }
 
+/** Below this many bytes the byte bound is close enough for a worst-case reservation. */
+const EXACT_COUNT_FROM = 8_192;
+
 /**
- * Refuse a prompt that cannot fit. The byte bound decides almost every request for
- * free; the real tokenizer runs only when the bound is over the window.
+ * Refuse a prompt that cannot fit, and say how many input tokens it has. The byte
+ * bound decides small requests for free; larger ones are counted with the real
+ * tokenizer (about 40 ms per MB), so budgets reserve what the prompt really costs.
  */
 async function checkContextWindow(catalog: Catalog, request: CanonicalRequest, model: ModelInfo): Promise<number> {
   const bound = inputTokenUpperBound(request);
-  if (bound <= model.contextWindow) return bound;
+  if (bound <= model.contextWindow && bound <= EXACT_COUNT_FROM) return bound;
   const tokens = await countInputTokens(request);
   if (tokens <= model.contextWindow) return tokens;
   const fits = catalog
