@@ -74,13 +74,11 @@ async function start(argv: string[]): Promise<void> {
     }
     throw err;
   }
-  const { buildServices } = await import('./services-factory.ts');
-  const services = await buildServices(config);
-  const gateway = await createGateway(config, services);
-  if (gateway.config.gatewayKeys.length === 0 && !config.masterKey && !services.authenticator && !isLoopback(config.host)) {
+  if (config.gatewayKeys.length === 0 && !config.masterKey && !isLoopback(config.host)) {
     process.stderr.write(`switchyard: refusing to listen on ${config.host} with no keys configured: anyone could spend your provider credits. Set SWITCHYARD_MASTER_KEY (or auth.keys in switchyard.yaml), or listen on 127.0.0.1.\n`);
     process.exit(1);
   }
+  const gateway = await createGateway(config);
   preloadTokenizer();
   const server = createHttpServer(gateway);
   const address = await listen(server, config.host, config.port);

@@ -61,11 +61,14 @@ export async function dispatch(gateway: Gateway, state: CallState, request: Cano
 
 const NEVER_FORWARDED = new Set(['authorization', 'x-api-key', 'cookie', 'host', 'content-length', 'content-type', 'connection', 'transfer-encoding']);
 
-/** The client headers this deployment is configured to receive; undefined (no allocation) for most. */
-function forwardedHeaders(state: CallState, deployment: Deployment): Record<string, string> | undefined {
+/**
+ * Headers the upstream gets from this call: our request id (so a provider's logs can be
+ * matched to ours) and the client headers the deployment is configured to receive.
+ */
+function forwardedHeaders(state: CallState, deployment: Deployment): Record<string, string> {
+  const out: Record<string, string> = { 'x-client-request-id': state.requestId };
   const allow = deployment.forwardHeaders;
-  if (!allow || allow.length === 0) return undefined;
-  const out: Record<string, string> = {};
+  if (!allow || allow.length === 0) return out;
   const headers = state.req.headers;
   for (const name in headers) {
     const value = headers[name];

@@ -4,10 +4,11 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config/load.ts';
 import { Catalog } from './catalog/catalog.ts';
-import type { ProviderKind } from './catalog/types.ts';
+import type { ModelInfo, ProviderKind } from './catalog/types.ts';
 import type { ProviderAdapter } from './providers/types.ts';
-import type { Admission, Authenticator, Ledger } from './services.ts';
-import { StaticKeyAuthenticator } from './auth/static-keys.ts';
+import type { Admission, Authenticator, Ledger, Principal } from './services.ts';
+import { createAccessServices } from './admin/access.ts';
+import type { AccessConfig } from './admin/access.ts';
 import { providerAdapters } from './providers/registry.ts';
 import { discoverModels } from './providers/discover.ts';
 
@@ -22,34 +23,22 @@ export interface Gateway {
   /** Open requests, for graceful shutdown. */
   inflight: number;
   shuttingDown: boolean;
-  /** Mounted at /admin/ when the admin API is configured. */
+  /** Mounted at /admin/. */
   adminHandler?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+  /** Whether a key may see and use a model (allowed models and test-key confinement). */
+  isModelAllowed(principal: Principal, model: ModelInfo): boolean;
   close(): Promise<void>;
 }
-
-/** Lets every request through with nothing reserved (no budgets or limits configured). */
-export const openAdmission: Admission = {
-  async admit() {
-    return { headers: {}, settle() {}, release() {} };
-  },
-};
-
-export const nullLedger: Ledger = {
-  record() {},
-  async flush() {},
-  async close() {},
-};
 
 export interface GatewayOverrides {
   authenticator?: Authenticator;
   admission?: Admission;
   ledger?: Ledger;
   log?: Logger;
-  onClose?: () => Promise<void>;
 }
 
 export async function createGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<Gateway> {
-  const log = overrides.log ?? pino({ level: config.logLevel, base: undefined, redact: { paths: ['*.apiKey', '*.api_key', '*.authorization', 'headers.authorization', 'headers["x-api-key"]'], censor: '[redacted]' } });
+  const log = overrides.log ?? pino({ level: config.logLevel, base: undefined });
   const catalog = new Catalog(config);
   for (const provider of config.providers.values()) {
     if (!provider.discover) continue;
@@ -57,21 +46,56 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     if (found.ok) catalog.addDiscovered(provider, found.ids);
     else log.warn(`could not list models of provider '${provider.name}' at start: ${found.reason}`);
   }
-  const ledger = overrides.ledger ?? nullLedger;
-  const gateway: Gateway = {
+  const access = await createAccessServices({
+    store: config.postgresUrl ? 'postgres' : 'sqlite',
+    sqlitePath: config.dbPath,
+    postgresUrl: config.postgresUrl,
+    redisUrl: config.redisUrl,
+    masterKey: config.masterKey,
+    gatewayKeys: config.gatewayKeys,
+    timezone: config.timezone,
+    ...config.access,
+    catalog: () => catalog.all(),
+    log: (level, message, fields) => log[level](fields ?? {}, message),
+  });
+  const open = config.gatewayKeys.length === 0 && !config.masterKey;
+  const ledger = overrides.ledger ?? access.ledger;
+  return {
     config,
     catalog,
-    authenticator: overrides.authenticator ?? new StaticKeyAuthenticator(config.gatewayKeys, config.masterKey),
-    admission: overrides.admission ?? openAdmission,
+    authenticator: overrides.authenticator ?? (open ? new OpenAuthenticator(access.authenticator) : access.authenticator),
+    admission: overrides.admission ?? access.admission,
     ledger,
     adapters: providerAdapters(),
     log,
     inflight: 0,
     shuttingDown: false,
+    adminHandler: access.adminHandler,
+    isModelAllowed: (principal, model) => access.admission.isModelAllowed(principal, model),
     async close() {
-      await ledger.close();
-      await overrides.onClose?.();
+      if (ledger !== access.ledger) await ledger.close();
+      await access.close();
     },
   };
-  return gateway;
+}
+
+/**
+ * With no key configured the gateway is open (the CLI allows that on loopback only):
+ * a virtual key that is presented still counts, with its budgets; no key is anonymous.
+ */
+class OpenAuthenticator implements Authenticator {
+  private readonly inner: Authenticator;
+  constructor(inner: Authenticator) {
+    this.inner = inner;
+  }
+  async authenticate(token: string | undefined): Promise<Principal> {
+    if (token) {
+      try {
+        return await this.inner.authenticate(token);
+      } catch {
+        // unknown key on an open gateway: treated as no key
+      }
+    }
+    return { keyId: 'anonymous', name: 'anonymous (open gateway)', prefix: '', env: 'config' };
+  }
 }

@@ -8,6 +8,7 @@ import { findModel } from './routing/resolve.ts';
 import { sendError } from './pipeline.ts';
 import { chatApi } from './api/inbound.ts';
 import { GatewayError } from './canonical/errors.ts';
+import type { Principal } from './services.ts';
 
 export function describeModel(model: ModelInfo): Record<string, unknown> {
   return {
@@ -32,14 +33,19 @@ export function describeModel(model: ModelInfo): Record<string, unknown> {
   };
 }
 
-export function listModels(gateway: Gateway, _req: IncomingMessage, res: ServerResponse): void {
-  sendJson(res, 200, { object: 'list', data: gateway.catalog.available().map(describeModel) });
+/** The models this key may use. */
+export function listModels(gateway: Gateway, _req: IncomingMessage, res: ServerResponse, _path: string, principal: Principal): void {
+  const models = gateway.catalog.available().filter((m) => gateway.isModelAllowed(principal, m));
+  sendJson(res, 200, { object: 'list', data: models.map(describeModel) });
 }
 
-export function getModel(gateway: Gateway, _req: IncomingMessage, res: ServerResponse, path: string): void {
+export function getModel(gateway: Gateway, _req: IncomingMessage, res: ServerResponse, path: string, principal: Principal): void {
   const id = decodeURIComponent(path.slice('/v1/models/'.length));
   try {
     const model = findModel(gateway.catalog, id);
+    if (!gateway.isModelAllowed(principal, model)) {
+      throw new GatewayError({ status: 403, type: 'permission_error', code: 'model_not_allowed', param: 'model', message: `Your key '${principal.name}' may not use '${id}'. GET /v1/models lists the models it may use.` });
+    }
     if (gateway.catalog.deployments(model).length === 0) {
       throw new GatewayError({ status: 404, type: 'invalid_request_error', code: 'model_not_found', param: 'model', message: `The model '${id}' is in the catalog but its provider (${model.provider}) is not configured on this gateway, so it cannot be used.` });
     }

@@ -9,7 +9,7 @@ import type { Usage } from './canonical/types.ts';
 import { emptyUsage } from './canonical/types.ts';
 import type { InboundApi } from './api/inbound.ts';
 import { readBody, parseJsonBody } from './http/body.ts';
-import { presentedKey } from './auth/static-keys.ts';
+import { presentedKey } from './auth/presented-key.ts';
 import { resolveRoute } from './routing/resolve.ts';
 import type { Route } from './routing/resolve.ts';
 import { estimateCost, applyOutputCap, costFor } from './account.ts';
@@ -47,9 +47,11 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
     const request = api.parse(body);
     modelRequested = request.model;
     stream = request.stream;
-    state.route = await resolveRoute(gateway.catalog, request, state.principal, api.endpoint);
+    state.route = await resolveRoute(gateway.catalog, request, api.endpoint);
     request.reasoningEffort = state.route.effort;
-    state.admitted = await gateway.admission.admit(state.principal, state.route.model, estimateCost(request, state.route));
+    state.admitted = await gateway.admission.admit(state.principal, state.route.model, estimateCost(request, state.route), {
+      requestId, endpoint: api.endpoint, requestedMaxOutputTokens: request.maxOutputTokens ?? null,
+    });
     applyOutputCap(request, body, state.admitted);
     result = await dispatch(gateway, state, request, body);
     settle(state, result);
@@ -70,7 +72,7 @@ function settle(state: CallState, result: DispatchResult): void {
   else state.admitted.settle(result.usage, result.costUsd);
 }
 
-export function sendError(state: Pick<CallState, 'res' | 'api'>, error: GatewayError): void {
+export function sendError(state: Pick<CallState, 'res' | 'api'> & { admitted?: Admitted }, error: GatewayError): void {
   const { res } = state;
   if (res.headersSent) {
     if (!res.writableEnded) res.end();
@@ -78,6 +80,8 @@ export function sendError(state: Pick<CallState, 'res' | 'api'>, error: GatewayE
   }
   const body = JSON.stringify(state.api.errorBody(error));
   res.statusCode = error.status;
+  const limits = state.admitted?.headers;
+  if (limits) for (const name in limits) res.setHeader(name, limits[name]);
   if (error.headers) for (const name in error.headers) res.setHeader(name, error.headers[name]);
   res.setHeader('content-type', 'application/json');
   res.setHeader('content-length', Buffer.byteLength(body));

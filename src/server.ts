@@ -7,10 +7,12 @@ import { chatApi, responsesApi, messagesApi, embeddingsApi } from './api/inbound
 import type { InboundApi } from './api/inbound.ts';
 import { handleModelCall, sendError } from './pipeline.ts';
 import { listModels, getModel } from './models-endpoint.ts';
-import { presentedKey } from './auth/static-keys.ts';
+import { presentedKey } from './auth/presented-key.ts';
 import type { Gateway } from './gateway.ts';
+import type { Principal } from './services.ts';
 
 type Handler = (gateway: Gateway, req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> | void;
+type AuthedHandler = (gateway: Gateway, req: IncomingMessage, res: ServerResponse, path: string, principal: Principal) => Promise<void> | void;
 
 const modelCall = (api: InboundApi): Handler => (gateway, req, res) => handleModelCall(gateway, api, req, res);
 
@@ -24,14 +26,15 @@ const routes: Record<string, Record<string, Handler>> = {
   '/readyz': { GET: (g, _req, res) => sendJson(res, g.shuttingDown ? 503 : 200, { status: g.shuttingDown ? 'draining' : 'ready' }) },
 };
 
-function withAuth(handler: Handler): Handler {
+function withAuth(handler: AuthedHandler): Handler {
   return async (gateway, req, res, path) => {
+    let principal: Principal;
     try {
-      await gateway.authenticator.authenticate(presentedKey(req.headers));
+      principal = await gateway.authenticator.authenticate(presentedKey(req.headers));
     } catch (err) {
       return sendError({ res, api: chatApi }, err as GatewayError);
     }
-    return handler(gateway, req, res, path);
+    return handler(gateway, req, res, path, principal);
   };
 }
 

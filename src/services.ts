@@ -45,9 +45,19 @@ export interface Admitted {
   release(): void;
 }
 
+/** What admission may want to know about the request (kept with the reservation). */
+export interface AdmitContext {
+  requestId?: string;
+  endpoint?: string;
+  /** The named route the model was chosen by (`auto`, `auto:cheap`), if any. */
+  route?: string;
+  /** The output cap the client itself asked for; null when it asked for none. */
+  requestedMaxOutputTokens?: number | null;
+}
+
 export interface Admission {
   /** Throws a 402/429 GatewayError naming the budget or limit. */
-  admit(principal: Principal, model: ModelInfo, estimate: CostEstimate): Promise<Admitted>;
+  admit(principal: Principal, model: ModelInfo, estimate: CostEstimate, context?: AdmitContext): Promise<Admitted>;
 }
 
 /** One row of the request log / usage ledger. */

@@ -46,5 +46,5 @@ test('a chat model on /v1/embeddings, or an embedding model on chat, is a 400 th
     stack.client.chat.completions.create({ model: 'text-embedding-3-small', messages: [{ role: 'user', content: 'x' }] }),
     (err: unknown) => err instanceof OpenAI.BadRequestError && /embedding model/.test(err.message),
   );
-  await assert.rejects(stack.client.embeddings.create({ model: 'text-embedding-3-small', input: [] }), (err: unknown) => err instanceof OpenAI.BadRequestError && (err as OpenAI.APIError).param === 'input');
+  await assert.rejects(stack.client.embeddings.create({ model: 'text-embedding-3-small', input: [] }), (err: unknown) => err instanceof OpenAI.BadRequestError && (err as InstanceType<typeof OpenAI.APIError>).param === 'input');
 });

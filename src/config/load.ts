@@ -7,6 +7,7 @@ import type { Document } from 'yaml';
 import { configSchema } from './schema.ts';
 import type { ConfigFile } from './schema.ts';
 import type { ProviderKind } from '../catalog/types.ts';
+import type { AccessConfig } from '../admin/access.ts';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -40,6 +41,8 @@ export interface GatewayConfig {
   masterKey?: string;
   gatewayKeys: string[];
   providers: Map<string, ProviderInstance>;
+  /** Settings of keys, budgets, limits and the ledger (see src/admin/access.ts). */
+  access: Pick<AccessConfig, 'testKeyModels' | 'modelRateLimits' | 'modelOutputCaps' | 'retentionDays' | 'alertWebhook'>;
   file: ConfigFile;
   configPath?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -152,6 +155,13 @@ function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv, flags: NonNulla
     masterKey: env.SWITCHYARD_MASTER_KEY || file.auth?.master_key,
     gatewayKeys,
     providers: resolveProviders(file, env),
+    access: {
+      testKeyModels: file.keys?.test_key_models,
+      modelRateLimits: file.limits,
+      modelOutputCaps: file.output_caps,
+      retentionDays: file.log?.retention_days,
+      alertWebhook: env.SWITCHYARD_ALERT_WEBHOOK ?? file.budgets?.alert_webhook,
+    },
     file,
     configPath,
     logLevel: (env.SWITCHYARD_LOG_LEVEL as GatewayConfig['logLevel']) ?? file.log?.level ?? 'info',

@@ -7,6 +7,8 @@ const effort = z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
 const positiveInt = z.number().int().positive();
 const url = z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL');
 
+const rateLimitsSchema = z.strictObject({ rpm: positiveInt.optional(), tpm: positiveInt.optional(), concurrent: positiveInt.optional() });
+
 export const providerSchema = z.strictObject({
   /** Wire format: openai (any OpenAI-compatible server), anthropic, gemini, ollama. */
   kind: providerKind.optional(),
@@ -67,8 +69,20 @@ export const configSchema = z.strictObject({
   aliases: z.record(z.string(), z.string()).optional(),
   deployments: z.record(z.string(), z.array(deploymentSchema).min(1)).optional(),
   store: z.strictObject({ path: z.string().optional(), postgres_url: z.string().optional(), redis_url: z.string().optional() }).optional(),
-  budgets: z.strictObject({ timezone: z.string().optional() }).optional(),
-  log: z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional() }).optional(),
+  budgets: z.strictObject({ timezone: z.string().optional(), alert_webhook: url.optional() }).optional(),
+  keys: z.strictObject({
+    /** Models test keys (sy_test_…) are confined to: ids, globs, `tier:mini`, `provider:ollama`. */
+    test_key_models: z.array(z.string()).optional(),
+  }).optional(),
+  /** Gateway-wide rate limits per model id or glob. */
+  limits: z.record(z.string(), rateLimitsSchema).optional(),
+  /** Gateway-wide output caps per model id or glob. */
+  output_caps: z.record(z.string(), z.strictObject({ default: positiveInt.optional(), max: positiveInt.optional() })).optional(),
+  log: z.strictObject({
+    level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional(),
+    /** Days the request log is kept; older rows are pruned in small batches. */
+    retention_days: z.number().positive().optional(),
+  }).optional(),
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;

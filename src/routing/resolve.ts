@@ -6,7 +6,6 @@ import type { Catalog } from '../catalog/catalog.ts';
 import { resolveEffort } from '../catalog/catalog.ts';
 import type { ModelInfo } from '../catalog/types.ts';
 import type { Deployment } from '../providers/types.ts';
-import type { Principal } from '../services.ts';
 import { countInputTokens, inputTokenUpperBound } from '../tokens/count.ts';
 
 export interface Route {
@@ -36,27 +35,8 @@ export function findModel(catalog: Catalog, id: string): ModelInfo {
   });
 }
 
-export function checkAllowed(principal: Principal, model: ModelInfo): void {
-  const allowed = principal.allowedModels;
-  if (!allowed || allowed.some((pattern) => matchesGlob(pattern, model.id))) return;
-  throw new GatewayError({
-    status: 403,
-    type: 'permission_error',
-    code: 'model_not_allowed',
-    param: 'model',
-    message: `Your key '${principal.name}' may not use '${model.id}'. It may use: ${allowed.join(', ')}. Ask an admin to add the model to the key's allowed_models.`,
-  });
-}
-
-export function matchesGlob(pattern: string, id: string): boolean {
-  if (!pattern.includes('*')) return pattern === id;
-  const re = new RegExp('^' + pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
-  return re.test(id);
-}
-
-export async function resolveRoute(catalog: Catalog, request: CanonicalRequest, principal: Principal, endpoint: Endpoint): Promise<Route> {
+export async function resolveRoute(catalog: Catalog, request: CanonicalRequest, endpoint: Endpoint): Promise<Route> {
   const model = findModel(catalog, request.model);
-  checkAllowed(principal, model);
   const deployments = catalog.deployments(model);
   if (deployments.length === 0) throw providerNotConfigured(model);
   checkEndpoint(model, endpoint);

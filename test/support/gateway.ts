@@ -18,12 +18,20 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
+/** Keeps every entry in memory for assertions, and passes it on to the real ledger. */
 export class MemoryLedger implements Ledger {
   readonly entries: LedgerEntry[] = [];
+  private readonly inner: Ledger;
+  constructor(inner: Ledger) {
+    this.inner = inner;
+  }
   record(entry: LedgerEntry): void {
     this.entries.push(entry);
+    this.inner.record(entry);
   }
-  async flush(): Promise<void> {}
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
   async close(): Promise<void> {}
   /** The request rows (attempt 0) for one request id. */
   forRequest(requestId: string): LedgerEntry | undefined {
@@ -42,8 +50,9 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
   if (options.yaml) writeFileSync(join(dir, 'switchyard.yaml'), options.yaml);
   const env = { SWITCHYARD_DB: join(dir, 'test.db'), SWITCHYARD_LOG_LEVEL: 'silent', ...options.env };
   const config = loadConfig({ env, cwd: dir, flags: { port: 0 } });
-  const ledger = new MemoryLedger();
-  const gateway = await createGateway(config, { ledger, ...options.overrides });
+  const gateway = await createGateway(config, options.overrides);
+  const ledger = new MemoryLedger(gateway.ledger);
+  gateway.ledger = ledger;
   const server = createHttpServer(gateway);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

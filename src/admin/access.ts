@@ -1,0 +1,160 @@
+// createAccessServices: everything between "a request arrived" and "send it upstream"
+// that concerns who may spend what — keys, budgets, limits, the ledger, the admin API.
+//
+//   const access = await createAccessServices({ store: 'sqlite', masterKey, timezone: 'UTC' });
+//   const principal = await access.authenticator.authenticate(token);          // 401s say why
+//   const admitted = await access.admission.admit(principal, model, estimate,
+//     { requestId, endpoint, route, requestedMaxOutputTokens });              // 403 / 400 / 429 / 503
+//   request.maxOutputTokens = admitted.outputCap ?? request.maxOutputTokens;    // clamp or key default
+//   response headers += admitted.headers (x-ratelimit-*), warnings += admitted.warnings
+//   ... call upstream ...  admitted.settle(usage, costUsd)  |  admitted.release()   (idempotent)
+//   access.ledger.record(entry)   // right after settle, same tick: both commit in one transaction
+//   server: '/admin/' → access.adminHandler(req, res, url)
+//   shutdown: await access.close()   // drains settlements, flushes the ledger, closes store/counters
+//
+// Config (all optional but `store`):
+//   store          'sqlite' (embedded, one process) | 'postgres' (several processes)
+//   sqlitePath     default SWITCHYARD_DB or ./switchyard.db
+//   postgresUrl    default SWITCHYARD_POSTGRES_URL or DATABASE_URL; postgresSchema default "public"
+//   redisUrl       shared counters (budgets, rate limits) for several processes; in-process without it
+//   redisPrefix    key prefix in Redis, default "switchyard:"
+//   masterKey      admin key (default env SWITCHYARD_MASTER_KEY); also valid on the data plane
+//   gatewayKeys    plain keys from config, no budgets of their own
+//   timezone       IANA zone for budget periods and usage days, default UTC
+//   testKeyModels  patterns test keys are confined to (e.g. ['tier:nano', 'tier:mini', 'provider:ollama'])
+//   modelRateLimits / modelOutputCaps  gateway-wide per-model limits and caps, by model pattern
+//   retentionDays  request-log retention, default 30
+//   alertWebhook   URL that gets spend alerts
+//   catalog        () => models, so a 403 can list the models a key may use
+//   log            log sink (default: JSON lines on stderr)
+import { hostname } from 'node:os';
+import { SpendAlerts } from '../budget/alerts.ts';
+import { AccessAdmission } from '../budget/admission.ts';
+import { assertTimeZone } from '../budget/periods.ts';
+import { reconcileReservations } from '../budget/reconcile.ts';
+import type { ModelInfo } from '../catalog/types.ts';
+import { KeyAuthenticator } from '../keys/authenticator.ts';
+import { KeyDirectory } from '../keys/directory.ts';
+import { newId } from '../keys/secret.ts';
+import type { Counters } from '../limits/counters.ts';
+import { MemoryCounters } from '../limits/memory-counters.ts';
+import type { ModelOutputCap } from '../limits/output-cap.ts';
+import { RedisCounters } from '../limits/redis-counters.ts';
+import { StoreLedger } from '../ledger/ledger.ts';
+import { errorText, stderrLogger, type Logger } from '../ledger/logger.ts';
+import { startRetention } from '../ledger/retention.ts';
+import { openStore } from '../store/open.ts';
+import type { InstanceRow, RateLimits, Store } from '../store/types.ts';
+import { createAdminHandler, type AdminHandler } from './handler.ts';
+import { AdminService } from './service.ts';
+
+export interface AccessConfig {
+  store: 'sqlite' | 'postgres';
+  sqlitePath?: string;
+  postgresUrl?: string;
+  postgresSchema?: string;
+  redisUrl?: string;
+  redisPrefix?: string;
+  masterKey?: string;
+  gatewayKeys?: string[];
+  timezone?: string;
+  testKeyModels?: string[];
+  modelRateLimits?: Record<string, RateLimits>;
+  modelOutputCaps?: Record<string, ModelOutputCap>;
+  retentionDays?: number;
+  alertWebhook?: string;
+  catalog?: () => readonly ModelInfo[];
+  log?: Logger;
+  /** How long a key lookup is cached (and so how soon a revoke elsewhere applies); default 1000 ms. */
+  keyCacheTtlMs?: number;
+  /** A process whose heartbeat is older than this is presumed dead; default 30 s. */
+  instanceStaleMs?: number;
+  /** Largest admin JSON body; default 1 MiB. */
+  adminMaxBodyBytes?: number;
+}
+
+export interface AccessServices {
+  authenticator: KeyAuthenticator;
+  admission: AccessAdmission;
+  ledger: StoreLedger;
+  store: Store;
+  counters: Counters;
+  admin: AdminService;
+  adminHandler: AdminHandler;
+  /** Settle reservations left open by dead processes (also runs at start and every 15 s). */
+  reconcile(): Promise<number>;
+  /** Drain settlements, flush the ledger, close the store and counters. */
+  close(): Promise<void>;
+}
+
+const HEARTBEAT_MS = 5_000;
+const RECONCILE_MS = 15_000;
+
+export async function createAccessServices(config: AccessConfig): Promise<AccessServices> {
+  const log = config.log ?? stderrLogger;
+  const timezone = config.timezone ?? 'UTC';
+  assertTimeZone(timezone);
+  const masterKey = config.masterKey ?? process.env.SWITCHYARD_MASTER_KEY;
+  const onError = (message: string, error: unknown) => log('error', message, { error: errorText(error) });
+  const store = await openStore({ ...config, timezone, onError });
+  const counters: Counters = config.redisUrl ? new RedisCounters({ url: config.redisUrl, prefix: config.redisPrefix }) : new MemoryCounters();
+  if (config.store === 'postgres' && !config.redisUrl) {
+    log('warn', 'PostgreSQL without Redis: budgets and rate limits are counted per process; set redisUrl when running several gateways');
+  }
+  const directory = new KeyDirectory(store, { ttlMs: config.keyCacheTtlMs });
+  const alerts = new SpendAlerts({ store, webhookUrl: config.alertWebhook, log });
+  const self: InstanceRow = { id: newId('inst'), host: hostname(), pid: process.pid, seenAt: new Date().toISOString() };
+  const admission = new AccessAdmission({
+    store, counters, directory, alerts, log, instanceId: self.id, timezone,
+    testKeyModels: config.testKeyModels, modelRateLimits: config.modelRateLimits, modelOutputCaps: config.modelOutputCaps, catalog: config.catalog,
+  });
+  const admin = new AdminService({ store, timezone, onChange: () => directory.invalidate() });
+  const staleMs = config.instanceStaleMs ?? 30_000;
+  const reconcile = async () => {
+    const settled = await reconcileReservations({ store, counters, self, staleMs });
+    if (settled > 0) log('warn', 'billed reservations left open by a stopped process at their reserved worst case', { reservations: settled });
+    return settled;
+  };
+
+  try {
+    await store.heartbeat(self);
+    await reconcile();
+  } catch (error) {
+    await counters.close();
+    await store.close();
+    throw error;
+  }
+  const beat = setInterval(() => {
+    store.heartbeat({ ...self, seenAt: new Date().toISOString() }).catch((error) => onError('heartbeat failed', error));
+  }, HEARTBEAT_MS);
+  const sweep = setInterval(() => { reconcile().catch((error) => onError('reconciling reservations failed', error)); }, RECONCILE_MS);
+  beat.unref();
+  sweep.unref();
+  const stopRetention = startRetention(store, config.retentionDays ?? 30, log);
+
+  let closing: Promise<void> | undefined;
+  return {
+    authenticator: new KeyAuthenticator({ directory, masterKey, gatewayKeys: config.gatewayKeys }),
+    admission,
+    ledger: new StoreLedger(store, log),
+    store,
+    counters,
+    admin,
+    adminHandler: createAdminHandler({ service: admin, masterKey, maxBodyBytes: config.adminMaxBodyBytes, log }),
+    reconcile,
+    close: () => {
+      closing ??= (async () => {
+        clearInterval(beat);
+        clearInterval(sweep);
+        stopRetention();
+        await admission.drain();
+        await alerts.drain();
+        await store.flush();
+        await store.removeInstance(self.id).catch((error) => onError('removing the instance row failed', error));
+        await counters.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

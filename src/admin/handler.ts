@@ -1,0 +1,163 @@
+// The admin API over HTTP (SPEC §4), mounted by the server at /admin/. Bearer admin key,
+// JSON in and out, errors in OpenAI's envelope. Lists answer {object: "list", data}.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatewayError, invalidRequest } from '../canonical/errors.ts';
+import { errorText, type Logger } from '../ledger/logger.ts';
+import type { AdminService } from './service.ts';
+
+export interface AdminHandlerDeps {
+  service: AdminService;
+  /** The admin key; without it the admin API refuses every call. */
+  masterKey?: string;
+  /** Largest JSON body accepted; default 1 MiB. */
+  maxBodyBytes?: number;
+  log?: Logger;
+}
+
+export type AdminHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+
+interface Call {
+  match: string[];
+  url: URL;
+  body: () => Promise<unknown>;
+}
+
+interface Route {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: RegExp;
+  status?: number;
+  run(call: Call): Promise<unknown>;
+}
+
+const ID = '([A-Za-z0-9_.-]+)';
+
+function routes(service: AdminService): Route[] {
+  const query = (url: URL) => Object.fromEntries(url.searchParams);
+  const list = async (data: Promise<unknown[]>) => ({ object: 'list', data: await data });
+  return [
+    { method: 'POST', path: /^\/admin\/keys$/, status: 201, run: async ({ body }) => created(await service.createKey(await body())) },
+    { method: 'GET', path: /^\/admin\/keys$/, run: () => list(service.listKeys()) },
+    { method: 'GET', path: new RegExp(`^/admin/keys/${ID}$`), run: ({ match }) => service.getKey(match[1]) },
+    { method: 'PATCH', path: new RegExp(`^/admin/keys/${ID}$`), run: async ({ match, body }) => service.updateKey(match[1], await body()) },
+    { method: 'POST', path: new RegExp(`^/admin/keys/${ID}/revoke$`), run: ({ match }) => service.revokeKey(match[1]) },
+    { method: 'POST', path: new RegExp(`^/admin/keys/${ID}/rotate$`), run: async ({ match }) => created(await service.rotateKey(match[1])) },
+    { method: 'POST', path: /^\/admin\/projects$/, status: 201, run: async ({ body }) => service.createProject(await body()) },
+    { method: 'GET', path: /^\/admin\/projects$/, run: () => list(service.listProjects()) },
+    { method: 'GET', path: new RegExp(`^/admin/projects/${ID}$`), run: ({ match }) => service.getProject(match[1]) },
+    { method: 'PATCH', path: new RegExp(`^/admin/projects/${ID}$`), run: async ({ match, body }) => service.updateProject(match[1], await body()) },
+    { method: 'POST', path: /^\/admin\/budgets$/, status: 201, run: async ({ body }) => service.createBudget(await body()) },
+    { method: 'GET', path: /^\/admin\/budgets$/, run: ({ url }) => list(service.listBudgets(url.searchParams.get('scope') ?? undefined, url.searchParams.get('scope_id') ?? undefined)) },
+    { method: 'GET', path: new RegExp(`^/admin/budgets/${ID}$`), run: ({ match }) => service.getBudget(match[1]) },
+    { method: 'PATCH', path: new RegExp(`^/admin/budgets/${ID}$`), run: async ({ match, body }) => service.updateBudget(match[1], await body()) },
+    { method: 'DELETE', path: new RegExp(`^/admin/budgets/${ID}$`), run: ({ match }) => service.deleteBudget(match[1]) },
+    { method: 'GET', path: /^\/admin\/usage$/, run: async ({ url }) => ({ object: 'list', ...(await service.usage(query(url))) }) },
+    { method: 'GET', path: /^\/admin\/requests$/, run: async ({ url }) => ({ object: 'list', ...(await service.requests(query(url))) }) },
+  ];
+}
+
+/** Create and rotate answer the record with the secret once, as `key`. */
+function created(result: { record: object; key: string }): object {
+  return { ...result.record, key: result.key };
+}
+
+export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
+  const table = routes(deps.service);
+  const masterDigest = deps.masterKey ? digest(deps.masterKey) : undefined;
+  const maxBody = deps.maxBodyBytes ?? 1 << 20;
+  return async (req, res, url) => {
+    try {
+      authorize(req, masterDigest);
+      const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+      const matching = table.filter((route) => route.path.test(path));
+      if (matching.length === 0) throw notFound(path);
+      const route = matching.find((r) => r.method === req.method);
+      if (!route) throw methodNotAllowed(req.method ?? '', path, matching.map((r) => r.method));
+      const result = await route.run({ match: route.path.exec(path)!, url, body: () => readJson(req, maxBody) });
+      send(res, route.status ?? 200, result);
+    } catch (error) {
+      if (error instanceof GatewayError) return send(res, error.status, error.toOpenAI(), error.headers);
+      deps.log?.('error', 'admin API call failed', { method: req.method, path: url.pathname, error: errorText(error) });
+      send(res, 500, { error: { message: 'The admin API hit an internal error; it is logged. Retry, and check the gateway log if it persists.', type: 'server_error', param: null, code: 'internal_error' } });
+    }
+  };
+}
+
+function digest(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
+
+function authorize(req: IncomingMessage, masterDigest: Buffer | undefined): void {
+  if (!masterDigest) {
+    throw new GatewayError({
+      status: 401, type: 'authentication_error', code: 'admin_disabled',
+      message: 'The admin API is disabled: no admin key is configured. Set SWITCHYARD_MASTER_KEY (or the master key in switchyard.yaml) and restart the gateway.',
+    });
+  }
+  const header = req.headers.authorization;
+  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+  if (!token) {
+    throw new GatewayError({
+      status: 401, type: 'authentication_error', code: 'missing_admin_key',
+      message: "Missing admin key: send 'Authorization: Bearer <admin key>' (the value of SWITCHYARD_MASTER_KEY).",
+    });
+  }
+  if (!timingSafeEqual(digest(token), masterDigest)) {
+    throw new GatewayError({
+      status: 401, type: 'authentication_error', code: 'invalid_admin_key',
+      message: 'Invalid admin key: the admin API takes the master key (SWITCHYARD_MASTER_KEY), not a virtual key or a provider key.',
+    });
+  }
+}
+
+async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw tooLarge(maxBytes);
+    chunks.push(chunk);
+  }
+  if (size === 0) throw invalidRequest('The request body is empty: send a JSON object (Content-Type: application/json).', null, 'invalid_json');
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (error) {
+    throw invalidRequest(`The request body is not valid JSON (${errorText(error)}). Send a JSON object.`, null, 'invalid_json');
+  }
+}
+
+function tooLarge(maxBytes: number): GatewayError {
+  return new GatewayError({ status: 413, type: 'request_too_large', code: 'request_too_large', message: `The request body is larger than the admin API's limit of ${maxBytes} bytes.` });
+}
+
+function notFound(path: string): GatewayError {
+  return new GatewayError({
+    status: 404, type: 'not_found_error', code: 'unknown_admin_path',
+    message: `No admin endpoint at ${path}. Endpoints: /admin/keys, /admin/keys/{id}, /admin/keys/{id}/revoke, /admin/keys/{id}/rotate, /admin/projects, /admin/projects/{id}, /admin/budgets, /admin/budgets/{id}, /admin/usage, /admin/requests.`,
+  });
+}
+
+function methodNotAllowed(method: string, path: string, allowed: string[]): GatewayError {
+  return new GatewayError({
+    status: 405, type: 'invalid_request_error', code: 'method_not_allowed', headers: { allow: allowed.join(', ') },
+    message: `${method} is not supported on ${path}; use ${allowed.join(' or ')}.`,
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    // Create and rotate answers carry a secret: never cache any admin answer.
+    'cache-control': 'no-store',
+  });
+  res.end(text);
+}

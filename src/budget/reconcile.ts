@@ -1,0 +1,88 @@
+// Reconciliation of reservations left open by a process that died. Such a request may
+// have reached the upstream and cost money we never learned of, so it is billed at
+// its reserved worst case: a hard budget stays on the safe side, the request gets a
+// ledger row (status 0, error_code "interrupted"), and it is closed so it is never
+// counted twice. An owner is dead when its heartbeat row is missing, its pid is gone
+// on this host, or (other hosts) its heartbeat is older than `staleMs`.
+import type { LedgerEntry } from '../services.ts';
+import type { Counters } from '../limits/counters.ts';
+import type { InstanceRow, ReservationRow, Store } from '../store/types.ts';
+import { toUsd } from './money.ts';
+import { counterKey } from './plan.ts';
+
+export interface ReconcileOptions {
+  store: Store;
+  counters: Counters;
+  self: InstanceRow;
+  staleMs: number;
+  now?: number;
+}
+
+export async function reconcileReservations(options: ReconcileOptions): Promise<number> {
+  const { store, counters, self } = options;
+  const now = options.now ?? Date.now();
+  const [open, instances] = await Promise.all([store.openReservations(), store.instances()]);
+  const byId = new Map(instances.map((instance) => [instance.id, instance]));
+  const orphans = open.filter((r) => r.owner !== self.id && ownerIsDead(byId.get(r.owner), self, options.staleMs, now));
+  if (orphans.length === 0) return 0;
+  // Closing and the ledger row are queued in the same tick, so they commit together.
+  const closing = orphans.map((r) => store.finishReservation(r.id, 'reconciled', r.reservedUnits));
+  const logging = store.appendLedger(orphans.map(interruptedEntry));
+  const closed = await Promise.all(closing);
+  await logging;
+  let count = 0;
+  for (let i = 0; i < orphans.length; i++) {
+    if (!closed[i]) continue;
+    count++;
+    // In-process counters start empty and are seeded from the store afterwards;
+    // shared counters still hold the dead process's reservation.
+    if (counters.shared) await settleShared(counters, orphans[i]);
+  }
+  return count;
+}
+
+function ownerIsDead(owner: InstanceRow | undefined, self: InstanceRow, staleMs: number, now: number): boolean {
+  if (!owner) return true;
+  if (owner.host === self.host) {
+    // A restarted container reuses its pid (often 1): same host and pid, other id = an earlier life.
+    if (owner.pid === self.pid) return true;
+    if (!pidAlive(owner.pid)) return true;
+  }
+  return now - Date.parse(owner.seenAt) > staleMs;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function settleShared(counters: Counters, reservation: ReservationRow): Promise<void> {
+  const charges = reservation.charges.map((c) => ({
+    key: counterKey(c.budgetId, c.window), limitUnits: 0, units: c.units, hard: false, expiresAt: null,
+  }));
+  if (charges.length > 0) await counters.settle(reservation.id, charges, reservation.reservedUnits);
+}
+
+function interruptedEntry(r: ReservationRow): LedgerEntry {
+  const entry: LedgerEntry = {
+    requestId: r.requestId ?? r.id,
+    attempt: 0,
+    time: r.createdAt,
+    keyId: r.keyId,
+    endpoint: r.endpoint ?? 'unknown',
+    modelRequested: r.model,
+    modelUsed: r.model,
+    stream: false,
+    status: 0,
+    errorCode: 'interrupted',
+    usage: { inputTokens: r.inputTokens, cachedInputTokens: 0, outputTokens: r.maxOutputTokens, reasoningTokens: 0 },
+    costUsd: toUsd(r.reservedUnits),
+    latencyMs: 0,
+  };
+  if (r.projectId) entry.projectId = r.projectId;
+  return entry;
+}

@@ -1,0 +1,330 @@
+// The shared store for several gateway processes: PostgreSQL via `pg`. Same tables and
+// group commit as SQLite; a batch is a handful of statements in one transaction
+// (bulk inserts from a JSON parameter), whatever its size.
+import pg from 'pg';
+import type { LedgerEntry } from '../services.ts';
+import { localDay } from '../budget/periods.ts';
+import { schemaStatements } from './schema.ts';
+import {
+  LEDGER_COLUMNS, budgetColumns, encodeCursor, keyColumns, ledgerColumns, requestsQuery, reservationColumns, spendQuery,
+  toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toUsageRow, usageQuery,
+} from './rows.ts';
+import { WriteQueue, type WriteOp, type WriteQueueOptions } from './write-queue.ts';
+import type {
+  BudgetPatch, BudgetRow, BudgetScope, InstanceRow, KeyPatch, KeyRow, ProjectPatch, ProjectRow, RequestPage, RequestQuery,
+  ReservationRow, ReservationStatus, SpendScope, Store, UsageQuery, UsageRow,
+} from './types.ts';
+
+export interface PostgresStoreOptions extends WriteQueueOptions {
+  url: string;
+  /** Schema holding the tables (created if missing); default "public". */
+  schema?: string;
+  timezone?: string;
+  poolSize?: number;
+}
+
+type Row = Record<string, unknown>;
+const dollar = (n: number) => `$${n}`;
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  private readonly pool: pg.Pool;
+  private readonly timezone: string;
+  private readonly writes: WriteQueue;
+  private closed = false;
+
+  private constructor(pool: pg.Pool, options: PostgresStoreOptions) {
+    this.pool = pool;
+    this.timezone = options.timezone ?? 'UTC';
+    this.writes = new WriteQueue((ops) => this.commit(ops), options);
+  }
+
+  /** Connect, create the schema and tables if missing, and return the store. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const schema = options.schema ?? 'public';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid PostgreSQL schema name '${schema}': use lower-case letters, digits and _.`);
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8, options: `-c search_path=${schema}` });
+    pool.on('error', () => { /* an idle client died; the pool replaces it */ });
+    try {
+      const client = await pool.connect();
+      try {
+        // Concurrent first starts race on CREATE ... IF NOT EXISTS; one lock serializes them.
+        await client.query('SELECT pg_advisory_lock(8015001)');
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        for (const statement of schemaStatements('postgres')) await client.query(statement);
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(8015001)').catch(() => {});
+        client.release();
+      }
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw error;
+    }
+    return new PostgresStore(pool, options);
+  }
+
+  private async rows(sql: string, params: unknown[] = []): Promise<Row[]> {
+    return (await this.pool.query(sql, params)).rows as Row[];
+  }
+
+  // --- keys ---
+
+  async insertKey(row: KeyRow): Promise<void> {
+    await this.insert('keys', keyColumns(row));
+  }
+
+  async keyByHash(hash: string): Promise<{ row: KeyRow; rotated: boolean } | undefined> {
+    const rows = await this.rows('SELECT *, hash = $1 AS current FROM keys WHERE hash = $1 OR previous_hash = $1 ORDER BY hash = $1 DESC LIMIT 1', [hash]);
+    if (rows.length === 0) return undefined;
+    return { row: toKeyRow(rows[0]), rotated: rows[0].current !== true };
+  }
+
+  async getKey(id: string): Promise<KeyRow | undefined> {
+    const rows = await this.rows('SELECT * FROM keys WHERE id = $1', [id]);
+    return rows.length ? toKeyRow(rows[0]) : undefined;
+  }
+
+  async listKeys(): Promise<KeyRow[]> {
+    return (await this.rows('SELECT * FROM keys ORDER BY created_at DESC, id')).map(toKeyRow);
+  }
+
+  async updateKey(id: string, patch: KeyPatch): Promise<KeyRow | undefined> {
+    await this.update('keys', id, keyColumns(patch));
+    return this.getKey(id);
+  }
+
+  // --- projects ---
+
+  async insertProject(row: ProjectRow): Promise<void> {
+    await this.insert('projects', { id: row.id, name: row.name, metadata: row.metadata ? JSON.stringify(row.metadata) : null, created_at: row.createdAt, updated_at: row.updatedAt });
+  }
+
+  async getProject(idOrName: string): Promise<ProjectRow | undefined> {
+    const rows = await this.rows('SELECT * FROM projects WHERE id = $1 OR name = $1 ORDER BY id = $1 DESC LIMIT 1', [idOrName]);
+    return rows.length ? toProjectRow(rows[0]) : undefined;
+  }
+
+  async listProjects(): Promise<ProjectRow[]> {
+    return (await this.rows('SELECT * FROM projects ORDER BY created_at DESC, id')).map(toProjectRow);
+  }
+
+  async updateProject(id: string, patch: ProjectPatch): Promise<ProjectRow | undefined> {
+    const columns: Row = {};
+    if (patch.name !== undefined) columns.name = patch.name;
+    if (patch.metadata !== undefined) columns.metadata = patch.metadata ? JSON.stringify(patch.metadata) : null;
+    if (patch.updatedAt !== undefined) columns.updated_at = patch.updatedAt;
+    await this.update('projects', id, columns);
+    const rows = await this.rows('SELECT * FROM projects WHERE id = $1', [id]);
+    return rows.length ? toProjectRow(rows[0]) : undefined;
+  }
+
+  // --- budgets ---
+
+  async listBudgets(scope?: BudgetScope, scopeId?: string | null): Promise<BudgetRow[]> {
+    let rows: Row[];
+    if (!scope) rows = await this.rows('SELECT * FROM budgets ORDER BY created_at, id');
+    else if (scopeId === undefined || scopeId === null) rows = await this.rows('SELECT * FROM budgets WHERE scope = $1 ORDER BY created_at, id', [scope]);
+    else rows = await this.rows('SELECT * FROM budgets WHERE scope = $1 AND scope_id = $2 ORDER BY created_at, id', [scope, scopeId]);
+    return rows.map(toBudgetRow);
+  }
+
+  async budgetsFor(keyId: string, projectId: string | null): Promise<BudgetRow[]> {
+    const rows = await this.rows(
+      `SELECT * FROM budgets WHERE (scope = 'key' AND scope_id = $1) OR (scope = 'project' AND scope_id = $2) OR scope = 'global' ORDER BY created_at, id`,
+      [keyId, projectId ?? ''],
+    );
+    return rows.map(toBudgetRow);
+  }
+
+  async getBudget(id: string): Promise<BudgetRow | undefined> {
+    const rows = await this.rows('SELECT * FROM budgets WHERE id = $1', [id]);
+    return rows.length ? toBudgetRow(rows[0]) : undefined;
+  }
+
+  async insertBudget(row: BudgetRow): Promise<void> {
+    await this.insert('budgets', budgetColumns(row, false));
+  }
+
+  async updateBudget(id: string, patch: BudgetPatch): Promise<BudgetRow | undefined> {
+    await this.update('budgets', id, budgetColumns(patch, false));
+    return this.getBudget(id);
+  }
+
+  async deleteBudget(id: string): Promise<boolean> {
+    return ((await this.pool.query('DELETE FROM budgets WHERE id = $1', [id])).rowCount ?? 0) > 0;
+  }
+
+  async replaceBudgets(scope: BudgetScope, scopeId: string, rows: BudgetRow[]): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query('DELETE FROM budgets WHERE scope = $1 AND scope_id = $2', [scope, scopeId]);
+      for (const row of rows) await this.insert('budgets', budgetColumns(row, false), client);
+    });
+  }
+
+  async spentUnits(scope: SpendScope): Promise<number> {
+    const { sql, params } = spendQuery(scope, dollar);
+    return Number((await this.rows(sql, params))[0].units);
+  }
+
+  // --- reservations and the request log (group-committed) ---
+
+  reserve(row: ReservationRow): Promise<void> {
+    return this.writes.reserve(row);
+  }
+
+  finishReservation(id: string, status: Exclude<ReservationStatus, 'open'>, costUnits: number): Promise<boolean> {
+    return this.writes.finish(id, status, costUnits);
+  }
+
+  async openReservations(): Promise<ReservationRow[]> {
+    return (await this.rows(`SELECT * FROM reservations WHERE status = 'open'`)).map(toReservationRow);
+  }
+
+  appendLedger(entries: LedgerEntry[]): Promise<void> {
+    return this.writes.ledger(entries);
+  }
+
+  private async commit(ops: WriteOp[]): Promise<void> {
+    if (this.closed) throw new Error('store is closed');
+    const reservations: Row[] = [];
+    const finishes = new Map<string, { status: string; units: number }>();
+    const requests: Row[] = [];
+    for (const op of ops) {
+      if (op.kind === 'reserve') reservations.push({ ...reservationColumns(op.row), charges: op.row.charges });
+      else if (op.kind === 'finish') { if (!finishes.has(op.id)) finishes.set(op.id, { status: op.status, units: op.units }); }
+      else for (const entry of op.entries) requests.push(ledgerColumns(entry, localDay(Date.parse(entry.time), this.timezone), false));
+    }
+    let closed = new Set<string>();
+    await this.transaction(async (client) => {
+      if (reservations.length) {
+        await client.query(`INSERT INTO reservations SELECT * FROM json_populate_recordset(NULL::reservations, $1)`, [JSON.stringify(reservations)]);
+      }
+      if (finishes.size) closed = await closeReservations(client, finishes);
+      if (requests.length) {
+        const columns = LEDGER_COLUMNS.join(', ');
+        await client.query(
+          `INSERT INTO requests (${columns}) SELECT ${columns} FROM json_populate_recordset(NULL::requests, $1) ON CONFLICT DO NOTHING`,
+          [JSON.stringify(requests)],
+        );
+      }
+    });
+    for (const op of ops) {
+      if (op.kind === 'finish') {
+        // Each id closes once: the first op for it reports true, any duplicate false.
+        const first = closed.delete(op.id);
+        op.resolve(first);
+      } else op.resolve();
+    }
+  }
+
+  async usage(query: UsageQuery): Promise<UsageRow[]> {
+    const { sql, params } = usageQuery(query, dollar);
+    return (await this.rows(sql, params)).map((raw) => toUsageRow(raw, query.groupBy));
+  }
+
+  async requests(query: RequestQuery): Promise<RequestPage> {
+    const { sql, params } = requestsQuery(query, dollar);
+    const rows = (await this.rows(sql, params)).map(toRequestRow);
+    const more = rows.length > query.limit;
+    if (more) rows.length = query.limit;
+    return { rows, nextCursor: more ? encodeCursor(rows[rows.length - 1]) : null };
+  }
+
+  async pruneRequests(before: string, batchSize: number): Promise<number> {
+    const result = await this.pool.query(
+      'DELETE FROM requests WHERE ctid IN (SELECT ctid FROM requests WHERE time < $1 LIMIT $2)',
+      [before, batchSize],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  async pruneReservations(before: string): Promise<number> {
+    const result = await this.pool.query(`DELETE FROM reservations WHERE status <> 'open' AND created_at < $1`, [before]);
+    return result.rowCount ?? 0;
+  }
+
+  async claimAlert(alertKey: string): Promise<boolean> {
+    const result = await this.pool.query('INSERT INTO alerts (alert_key, sent_at) VALUES ($1, now()) ON CONFLICT DO NOTHING', [alertKey]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async heartbeat(instance: InstanceRow): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO instances (id, host, pid, seen_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`,
+      [instance.id, instance.host, instance.pid, instance.seenAt],
+    );
+  }
+
+  async instances(): Promise<InstanceRow[]> {
+    return (await this.rows('SELECT * FROM instances')).map(toInstanceRow);
+  }
+
+  async removeInstance(id: string): Promise<void> {
+    await this.pool.query('DELETE FROM instances WHERE id = $1', [id]);
+  }
+
+  flush(): Promise<void> {
+    return this.writes.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.writes.flush();
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  // --- helpers ---
+
+  private async insert(table: string, columns: Row, client: pg.Pool | pg.PoolClient = this.pool): Promise<void> {
+    const names = Object.keys(columns);
+    await client.query(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map((_, i) => dollar(i + 1)).join(', ')})`, Object.values(columns));
+  }
+
+  private async update(table: string, id: string, columns: Row): Promise<void> {
+    const names = Object.keys(columns);
+    if (names.length === 0) return;
+    await this.pool.query(
+      `UPDATE ${table} SET ${names.map((n, i) => `${n} = ${dollar(i + 1)}`).join(', ')} WHERE id = ${dollar(names.length + 1)}`,
+      [...Object.values(columns), id],
+    );
+  }
+
+  private async transaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await work(client);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+/**
+ * Close open reservations and book their cost on spend_daily, in one statement.
+ * Spend rows are upserted in key order so concurrent batches lock them in the same order.
+ */
+async function closeReservations(client: pg.PoolClient, finishes: Map<string, { status: string; units: number }>): Promise<Set<string>> {
+  const input = JSON.stringify([...finishes].map(([id, f]) => ({ id, status: f.status, units: f.units })));
+  const result = await client.query(
+    `WITH input AS (SELECT * FROM json_to_recordset($1::json) AS t(id text, status text, units bigint)),
+     done AS (
+       UPDATE reservations r SET status = i.status, cost_units = i.units, finished_at = now()
+       FROM input i WHERE r.id = i.id AND r.status = 'open'
+       RETURNING r.id, r.day, r.key_id, r.project_id, r.model, i.units),
+     booked AS (
+       INSERT INTO spend_daily (day, key_id, project_id, model, cost_units)
+       SELECT day, key_id, project_id, model, SUM(units) FROM done WHERE units > 0
+       GROUP BY day, key_id, project_id, model ORDER BY day, key_id, project_id, model
+       ON CONFLICT (day, key_id, project_id, model) DO UPDATE SET cost_units = spend_daily.cost_units + excluded.cost_units)
+     SELECT id FROM done`,
+    [input],
+  );
+  return new Set(result.rows.map((row: Row) => String(row.id)));
+}

@@ -1,0 +1,58 @@
+// Tables, created on open (idempotent). Rows hold ids, never copies of static data
+// (model prices, key names): a request row is a few dozen bytes plus its ids.
+// `spend_daily` is the budget ledger: settled cost per local day, key, project and
+// model, so any window (day, week, month, total) is a sum over a range of days and a
+// budget created mid-month still sees the month's spend. Request rows are pruned by
+// retention; spend_daily is not (it is small: keys × models × days).
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export function schemaStatements(dialect: Dialect): string[] {
+  const pg = dialect === 'postgres';
+  const time = pg ? 'TIMESTAMPTZ' : 'TEXT';
+  const json = pg ? 'JSONB' : 'TEXT';
+  const bool = pg ? 'BOOLEAN' : 'INTEGER';
+  const money = pg ? 'DOUBLE PRECISION' : 'REAL';
+  const big = pg ? 'BIGINT' : 'INTEGER';
+  return [
+    `CREATE TABLE IF NOT EXISTS projects (
+      id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, metadata ${json},
+      created_at ${time} NOT NULL, updated_at ${time} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS keys (
+      id TEXT PRIMARY KEY, name TEXT NOT NULL, env TEXT NOT NULL, prefix TEXT NOT NULL,
+      hash TEXT NOT NULL UNIQUE, previous_hash TEXT, status TEXT NOT NULL, project_id TEXT, owner TEXT,
+      allowed_models ${json}, allowed_routes ${json}, max_output_tokens ${json}, rate_limits ${json},
+      expires_at ${time}, metadata ${json}, created_at ${time} NOT NULL, updated_at ${time} NOT NULL,
+      revoked_at ${time}, rotated_at ${time})`,
+    `CREATE INDEX IF NOT EXISTS keys_previous_hash ON keys (previous_hash)`,
+    `CREATE TABLE IF NOT EXISTS budgets (
+      id TEXT PRIMARY KEY, scope TEXT NOT NULL, scope_id TEXT, model TEXT, period TEXT NOT NULL,
+      limit_usd ${money} NOT NULL, hard ${bool} NOT NULL, alert_usd ${money}, created_at ${time} NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS budgets_scope ON budgets (scope, scope_id)`,
+    `CREATE TABLE IF NOT EXISTS reservations (
+      id TEXT PRIMARY KEY, request_id TEXT, owner TEXT NOT NULL, key_id TEXT NOT NULL,
+      project_id TEXT NOT NULL, model TEXT NOT NULL, endpoint TEXT, day TEXT NOT NULL,
+      created_at ${time} NOT NULL, reserved_units ${big} NOT NULL, input_tokens ${big} NOT NULL,
+      max_output_tokens ${big} NOT NULL, charges ${json} NOT NULL, status TEXT NOT NULL,
+      cost_units ${big}, finished_at ${time})`,
+    `CREATE INDEX IF NOT EXISTS reservations_open ON reservations (status) WHERE status = 'open'`,
+    `CREATE INDEX IF NOT EXISTS reservations_created ON reservations (created_at)`,
+    `CREATE TABLE IF NOT EXISTS spend_daily (
+      day TEXT NOT NULL, key_id TEXT NOT NULL, project_id TEXT NOT NULL, model TEXT NOT NULL,
+      cost_units ${big} NOT NULL, PRIMARY KEY (day, key_id, project_id, model))`,
+    `CREATE INDEX IF NOT EXISTS spend_daily_key ON spend_daily (key_id, day)`,
+    `CREATE INDEX IF NOT EXISTS spend_daily_project ON spend_daily (project_id, day)`,
+    `CREATE TABLE IF NOT EXISTS requests (
+      request_id TEXT NOT NULL, attempt INTEGER NOT NULL, time ${time} NOT NULL, day TEXT NOT NULL,
+      key_id TEXT NOT NULL, project_id TEXT, endpoint TEXT NOT NULL, model_requested TEXT NOT NULL,
+      model_used TEXT, provider TEXT, deployment_id TEXT, route TEXT, stream ${bool} NOT NULL,
+      status INTEGER NOT NULL, error_code TEXT, input_tokens ${big} NOT NULL, cached_input_tokens ${big} NOT NULL,
+      cache_write_tokens ${big} NOT NULL, output_tokens ${big} NOT NULL, reasoning_tokens ${big} NOT NULL,
+      cost_usd ${money} NOT NULL, latency_ms INTEGER NOT NULL, ttft_ms INTEGER,
+      PRIMARY KEY (request_id, attempt))`,
+    `CREATE INDEX IF NOT EXISTS requests_time ON requests (time)`,
+    `CREATE INDEX IF NOT EXISTS requests_key_time ON requests (key_id, time)`,
+    `CREATE TABLE IF NOT EXISTS alerts (alert_key TEXT PRIMARY KEY, sent_at ${time} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, seen_at ${time} NOT NULL)`,
+  ];
+}

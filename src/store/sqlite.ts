@@ -1,0 +1,301 @@
+// The embedded store: one SQLite file (node:sqlite), WAL mode. Request-path writes are
+// group-committed by a WriteQueue: one transaction per batch, never one per request.
+// synchronous=NORMAL in WAL mode makes a commit survive the process being killed (the
+// WAL is in the OS page cache) without an fsync per commit; only power loss can lose
+// the last commits.
+import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
+import type { LedgerEntry } from '../services.ts';
+import { localDay } from '../budget/periods.ts';
+import { schemaStatements } from './schema.ts';
+import {
+  LEDGER_COLUMNS, budgetColumns, keyColumns, ledgerColumns, requestsQuery, reservationColumns, spendQuery,
+  toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toUsageRow, usageQuery, encodeCursor,
+} from './rows.ts';
+import { WriteQueue, type WriteOp, type WriteQueueOptions } from './write-queue.ts';
+import type {
+  BudgetPatch, BudgetRow, BudgetScope, InstanceRow, KeyPatch, KeyRow, ProjectPatch, ProjectRow, RequestPage, RequestQuery,
+  ReservationRow, ReservationStatus, SpendScope, Store, UsageQuery, UsageRow,
+} from './types.ts';
+
+export interface SqliteStoreOptions extends WriteQueueOptions {
+  /** File path; default SWITCHYARD_DB or ./switchyard.db. ':memory:' for tests. */
+  path?: string;
+  /** Time zone of the local day booked on request rows and spend. */
+  timezone?: string;
+}
+
+type Row = Record<string, unknown>;
+const q = () => '?';
+/** Numbered placeholders for built queries, which may use a parameter twice. */
+const numbered = (n: number) => `?${n}`;
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly path: string;
+  private readonly db: DatabaseSync;
+  private readonly timezone: string;
+  private readonly writes: WriteQueue;
+  private readonly insertReservation: StatementSync;
+  private readonly closeReservation: StatementSync;
+  private readonly bookSpend: StatementSync;
+  private readonly insertRequest: StatementSync;
+  private closed = false;
+
+  constructor(options: SqliteStoreOptions = {}) {
+    this.path = options.path ?? process.env.SWITCHYARD_DB ?? './switchyard.db';
+    this.timezone = options.timezone ?? 'UTC';
+    this.db = new DatabaseSync(this.path);
+    this.db.exec('PRAGMA journal_mode = WAL');
+    this.db.exec('PRAGMA synchronous = NORMAL');
+    this.db.exec('PRAGMA busy_timeout = 5000');
+    for (const statement of schemaStatements('sqlite')) this.db.exec(statement);
+    const reservationCols = Object.keys(reservationColumns(PLACEHOLDER_RESERVATION));
+    this.insertReservation = this.db.prepare(
+      `INSERT INTO reservations (${reservationCols.join(', ')}) VALUES (${reservationCols.map(q).join(', ')})`,
+    );
+    this.closeReservation = this.db.prepare(
+      `UPDATE reservations SET status = ?, cost_units = ?, finished_at = ? WHERE id = ? AND status = 'open'`,
+    );
+    this.bookSpend = this.db.prepare(
+      `INSERT INTO spend_daily (day, key_id, project_id, model, cost_units)
+       SELECT day, key_id, project_id, model, ? FROM reservations WHERE id = ?
+       ON CONFLICT (day, key_id, project_id, model) DO UPDATE SET cost_units = cost_units + excluded.cost_units`,
+    );
+    this.insertRequest = this.db.prepare(
+      `INSERT OR IGNORE INTO requests (${LEDGER_COLUMNS.join(', ')}) VALUES (${LEDGER_COLUMNS.map(q).join(', ')})`,
+    );
+    this.writes = new WriteQueue((ops) => this.commit(ops), options);
+  }
+
+  // --- keys ---
+
+  async insertKey(row: KeyRow): Promise<void> {
+    this.insert('keys', keyColumns(row));
+  }
+
+  async keyByHash(hash: string): Promise<{ row: KeyRow; rotated: boolean } | undefined> {
+    const current = this.db.prepare('SELECT * FROM keys WHERE hash = ?').get(hash) as Row | undefined;
+    if (current) return { row: toKeyRow(current), rotated: false };
+    const previous = this.db.prepare('SELECT * FROM keys WHERE previous_hash = ?').get(hash) as Row | undefined;
+    return previous ? { row: toKeyRow(previous), rotated: true } : undefined;
+  }
+
+  async getKey(id: string): Promise<KeyRow | undefined> {
+    const raw = this.db.prepare('SELECT * FROM keys WHERE id = ?').get(id) as Row | undefined;
+    return raw ? toKeyRow(raw) : undefined;
+  }
+
+  async listKeys(): Promise<KeyRow[]> {
+    return (this.db.prepare('SELECT * FROM keys ORDER BY created_at DESC, id').all() as Row[]).map(toKeyRow);
+  }
+
+  async updateKey(id: string, patch: KeyPatch): Promise<KeyRow | undefined> {
+    this.update('keys', id, keyColumns(patch));
+    return this.getKey(id);
+  }
+
+  // --- projects ---
+
+  async insertProject(row: ProjectRow): Promise<void> {
+    this.insert('projects', { id: row.id, name: row.name, metadata: row.metadata ? JSON.stringify(row.metadata) : null, created_at: row.createdAt, updated_at: row.updatedAt });
+  }
+
+  async getProject(idOrName: string): Promise<ProjectRow | undefined> {
+    const raw = this.db.prepare('SELECT * FROM projects WHERE id = ? OR name = ? ORDER BY id = ? DESC LIMIT 1').get(idOrName, idOrName, idOrName) as Row | undefined;
+    return raw ? toProjectRow(raw) : undefined;
+  }
+
+  async listProjects(): Promise<ProjectRow[]> {
+    return (this.db.prepare('SELECT * FROM projects ORDER BY created_at DESC, id').all() as Row[]).map(toProjectRow);
+  }
+
+  async updateProject(id: string, patch: ProjectPatch): Promise<ProjectRow | undefined> {
+    const columns: Row = {};
+    if (patch.name !== undefined) columns.name = patch.name;
+    if (patch.metadata !== undefined) columns.metadata = patch.metadata ? JSON.stringify(patch.metadata) : null;
+    if (patch.updatedAt !== undefined) columns.updated_at = patch.updatedAt;
+    this.update('projects', id, columns);
+    const raw = this.db.prepare('SELECT * FROM projects WHERE id = ?').get(id) as Row | undefined;
+    return raw ? toProjectRow(raw) : undefined;
+  }
+
+  // --- budgets ---
+
+  async listBudgets(scope?: BudgetScope, scopeId?: string | null): Promise<BudgetRow[]> {
+    let rows: Row[];
+    if (!scope) rows = this.db.prepare('SELECT * FROM budgets ORDER BY created_at, id').all() as Row[];
+    else if (scopeId === undefined || scopeId === null) rows = this.db.prepare('SELECT * FROM budgets WHERE scope = ? ORDER BY created_at, id').all(scope) as Row[];
+    else rows = this.db.prepare('SELECT * FROM budgets WHERE scope = ? AND scope_id = ? ORDER BY created_at, id').all(scope, scopeId) as Row[];
+    return rows.map(toBudgetRow);
+  }
+
+  async budgetsFor(keyId: string, projectId: string | null): Promise<BudgetRow[]> {
+    const rows = this.db.prepare(
+      `SELECT * FROM budgets WHERE (scope = 'key' AND scope_id = ?) OR (scope = 'project' AND scope_id = ?) OR scope = 'global' ORDER BY created_at, id`,
+    ).all(keyId, projectId ?? '') as Row[];
+    return rows.map(toBudgetRow);
+  }
+
+  async getBudget(id: string): Promise<BudgetRow | undefined> {
+    const raw = this.db.prepare('SELECT * FROM budgets WHERE id = ?').get(id) as Row | undefined;
+    return raw ? toBudgetRow(raw) : undefined;
+  }
+
+  async insertBudget(row: BudgetRow): Promise<void> {
+    this.insert('budgets', budgetColumns(row, true));
+  }
+
+  async updateBudget(id: string, patch: BudgetPatch): Promise<BudgetRow | undefined> {
+    this.update('budgets', id, budgetColumns(patch, true));
+    return this.getBudget(id);
+  }
+
+  async deleteBudget(id: string): Promise<boolean> {
+    return Number(this.db.prepare('DELETE FROM budgets WHERE id = ?').run(id).changes) > 0;
+  }
+
+  async replaceBudgets(scope: BudgetScope, scopeId: string, rows: BudgetRow[]): Promise<void> {
+    this.transaction(() => {
+      this.db.prepare('DELETE FROM budgets WHERE scope = ? AND scope_id = ?').run(scope, scopeId);
+      for (const row of rows) this.insert('budgets', budgetColumns(row, true));
+    });
+  }
+
+  async spentUnits(scope: SpendScope): Promise<number> {
+    const { sql, params } = spendQuery(scope, numbered);
+    const raw = this.db.prepare(sql).get(...(params as SQLInputValue[])) as Row;
+    return Number(raw.units);
+  }
+
+  // --- reservations and the request log (group-committed) ---
+
+  reserve(row: ReservationRow): Promise<void> {
+    return this.writes.reserve(row);
+  }
+
+  finishReservation(id: string, status: Exclude<ReservationStatus, 'open'>, costUnits: number): Promise<boolean> {
+    return this.writes.finish(id, status, costUnits);
+  }
+
+  async openReservations(): Promise<ReservationRow[]> {
+    return (this.db.prepare(`SELECT * FROM reservations WHERE status = 'open'`).all() as Row[]).map(toReservationRow);
+  }
+
+  appendLedger(entries: LedgerEntry[]): Promise<void> {
+    return this.writes.ledger(entries);
+  }
+
+  private commit(ops: WriteOp[]): void {
+    if (this.closed) throw new Error('store is closed');
+    const now = new Date().toISOString();
+    const results: boolean[] = [];
+    this.transaction(() => {
+      for (const op of ops) {
+        if (op.kind === 'reserve') {
+          this.insertReservation.run(...(Object.values(reservationColumns(op.row)) as SQLInputValue[]));
+        } else if (op.kind === 'finish') {
+          const closed = Number(this.closeReservation.run(op.status, op.units, now, op.id).changes) > 0;
+          if (closed && op.units > 0) this.bookSpend.run(op.units, op.id);
+          results.push(closed);
+        } else {
+          for (const entry of op.entries) {
+            const day = localDay(Date.parse(entry.time), this.timezone);
+            this.insertRequest.run(...(Object.values(ledgerColumns(entry, day, true)) as SQLInputValue[]));
+          }
+        }
+      }
+    });
+    let i = 0;
+    for (const op of ops) {
+      if (op.kind === 'finish') op.resolve(results[i++]);
+      else op.resolve();
+    }
+  }
+
+  async usage(query: UsageQuery): Promise<UsageRow[]> {
+    const { sql, params } = usageQuery(query, numbered);
+    return (this.db.prepare(sql).all(...(params as SQLInputValue[])) as Row[]).map((raw) => toUsageRow(raw, query.groupBy));
+  }
+
+  async requests(query: RequestQuery): Promise<RequestPage> {
+    const { sql, params } = requestsQuery(query, numbered);
+    const rows = (this.db.prepare(sql).all(...(params as SQLInputValue[])) as Row[]).map(toRequestRow);
+    const more = rows.length > query.limit;
+    if (more) rows.length = query.limit;
+    return { rows, nextCursor: more ? encodeCursor(rows[rows.length - 1]) : null };
+  }
+
+  async pruneRequests(before: string, batchSize: number): Promise<number> {
+    const result = this.db.prepare(
+      'DELETE FROM requests WHERE rowid IN (SELECT rowid FROM requests WHERE time < ? LIMIT ?)',
+    ).run(before, batchSize);
+    return Number(result.changes);
+  }
+
+  async pruneReservations(before: string): Promise<number> {
+    const result = this.db.prepare(`DELETE FROM reservations WHERE status <> 'open' AND created_at < ?`).run(before);
+    return Number(result.changes);
+  }
+
+  async claimAlert(alertKey: string): Promise<boolean> {
+    const result = this.db.prepare('INSERT OR IGNORE INTO alerts (alert_key, sent_at) VALUES (?, ?)').run(alertKey, new Date().toISOString());
+    return Number(result.changes) > 0;
+  }
+
+  async heartbeat(instance: InstanceRow): Promise<void> {
+    this.db.prepare(
+      `INSERT INTO instances (id, host, pid, seen_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`,
+    ).run(instance.id, instance.host, instance.pid, instance.seenAt);
+  }
+
+  async instances(): Promise<InstanceRow[]> {
+    return (this.db.prepare('SELECT * FROM instances').all() as Row[]).map(toInstanceRow);
+  }
+
+  async removeInstance(id: string): Promise<void> {
+    this.db.prepare('DELETE FROM instances WHERE id = ?').run(id);
+  }
+
+  flush(): Promise<void> {
+    return this.writes.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.writes.flush();
+    this.closed = true;
+    this.db.close();
+  }
+
+  // --- helpers ---
+
+  private insert(table: string, columns: Row): void {
+    const names = Object.keys(columns);
+    this.db.prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(q).join(', ')})`)
+      .run(...(Object.values(columns) as SQLInputValue[]));
+  }
+
+  private update(table: string, id: string, columns: Row): void {
+    const names = Object.keys(columns);
+    if (names.length === 0) return;
+    this.db.prepare(`UPDATE ${table} SET ${names.map((n) => `${n} = ?`).join(', ')} WHERE id = ?`)
+      .run(...(Object.values(columns) as SQLInputValue[]), id);
+  }
+
+  private transaction(work: () => void): void {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      work();
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}
+
+const PLACEHOLDER_RESERVATION: ReservationRow = {
+  id: '', requestId: null, owner: '', keyId: '', projectId: null, model: '', endpoint: null, day: '', createdAt: '',
+  reservedUnits: 0, inputTokens: 0, maxOutputTokens: 0, charges: [], status: 'open',
+};

@@ -1,0 +1,254 @@
+// The store behind keys, projects, budgets, reservations and the request log. Two
+// implementations: SQLite (embedded, one process) and PostgreSQL (shared by several).
+// Writes on the request path (reservations, settlements, ledger rows) go through a
+// group-commit queue: many requests share one transaction; `reserve` resolves only
+// once its row is committed, the others are fire-and-forget.
+import type { LedgerEntry } from '../services.ts';
+import type { Period } from '../budget/periods.ts';
+
+export type KeyEnv = 'live' | 'test';
+
+export interface RateLimits {
+  rpm?: number;
+  tpm?: number;
+  concurrent?: number;
+}
+
+export interface KeyRateLimits extends RateLimits {
+  /** Per-model limits within the key, by model id or glob. */
+  models?: Record<string, RateLimits>;
+}
+
+export interface OutputCapPolicy {
+  default?: number;
+  max?: number;
+  /** What a request above `max` gets: clamped to `max` (default) or refused with 400. */
+  on_exceed?: 'clamp' | 'refuse';
+}
+
+export interface KeyRow {
+  id: string;
+  name: string;
+  env: KeyEnv;
+  /** The first characters of the secret, safe to show. */
+  prefix: string;
+  hash: string;
+  /** The hash of the secret before the last rotation, kept to say "rotated" instead of "unknown". */
+  previousHash: string | null;
+  status: 'active' | 'revoked';
+  projectId: string | null;
+  owner: string | null;
+  allowedModels: string[] | null;
+  allowedRoutes: string[] | null;
+  maxOutputTokens: OutputCapPolicy | null;
+  rateLimits: KeyRateLimits | null;
+  expiresAt: string | null;
+  metadata: Record<string, unknown> | null;
+  createdAt: string;
+  updatedAt: string;
+  revokedAt: string | null;
+  rotatedAt: string | null;
+}
+
+export interface ProjectRow {
+  id: string;
+  name: string;
+  metadata: Record<string, unknown> | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type BudgetScope = 'key' | 'project' | 'global';
+
+export interface BudgetRow {
+  id: string;
+  scope: BudgetScope;
+  /** The key or project id; null for global budgets. */
+  scopeId: string | null;
+  /** Model id or glob the budget is limited to; null = every model. */
+  model: string | null;
+  period: Period;
+  limitUsd: number;
+  /** Hard budgets refuse; soft ones only alert. */
+  hard: boolean;
+  /** Spend at which the alert webhook fires; soft budgets default to their limit. */
+  alertUsd: number | null;
+  createdAt: string;
+}
+
+/** One budget window a reservation is charged to. */
+export interface Charge {
+  budgetId: string;
+  /** The window key (its first local day, or "total"). */
+  window: string;
+  units: number;
+}
+
+export type ReservationStatus = 'open' | 'settled' | 'released' | 'reconciled';
+
+export interface ReservationRow {
+  id: string;
+  requestId: string | null;
+  /** The process instance holding the reservation. */
+  owner: string;
+  keyId: string;
+  projectId: string | null;
+  model: string;
+  endpoint: string | null;
+  /** Local day (budget time zone) the spend is booked on. */
+  day: string;
+  createdAt: string;
+  /** Worst-case cost reserved, in 1e-8 USD. */
+  reservedUnits: number;
+  inputTokens: number;
+  maxOutputTokens: number;
+  charges: Charge[];
+  status: ReservationStatus;
+}
+
+export interface InstanceRow {
+  id: string;
+  host: string;
+  pid: number;
+  seenAt: string;
+}
+
+/** Which rows spend is summed over. */
+export interface SpendScope {
+  scope: BudgetScope;
+  scopeId: string | null;
+  /** Model id or glob. */
+  model: string | null;
+  /** Local days [fromDay, toDay); null = unbounded. */
+  fromDay: string | null;
+  toDay: string | null;
+}
+
+export type UsageGroup = 'key' | 'model' | 'project' | 'day';
+
+export interface UsageQuery {
+  from: string;
+  to: string;
+  groupBy: UsageGroup[];
+  keyId?: string;
+  projectId?: string;
+}
+
+export interface UsageRow {
+  key_id?: string;
+  key_name?: string | null;
+  model?: string;
+  project_id?: string | null;
+  day?: string;
+  requests: number;
+  input_tokens: number;
+  cached_input_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+  cost_usd: number;
+}
+
+export interface RequestQuery {
+  keyId?: string;
+  model?: string;
+  status?: number;
+  from?: string;
+  to?: string;
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface RequestRow {
+  request_id: string;
+  attempt: number;
+  time: string;
+  key_id: string;
+  project_id: string | null;
+  endpoint: string;
+  model_requested: string;
+  model_used: string | null;
+  provider: string | null;
+  deployment_id: string | null;
+  route: string | null;
+  stream: boolean;
+  status: number;
+  error_code: string | null;
+  input_tokens: number;
+  cached_input_tokens: number;
+  cache_write_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+  cost_usd: number;
+  latency_ms: number;
+  ttft_ms: number | null;
+}
+
+export interface RequestPage {
+  rows: RequestRow[];
+  nextCursor: string | null;
+}
+
+export type KeyPatch = Partial<Omit<KeyRow, 'id' | 'createdAt'>>;
+export type ProjectPatch = Partial<Pick<ProjectRow, 'name' | 'metadata' | 'updatedAt'>>;
+export type BudgetPatch = Partial<Pick<BudgetRow, 'model' | 'period' | 'limitUsd' | 'hard' | 'alertUsd'>>;
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+
+  insertKey(row: KeyRow): Promise<void>;
+  /** The key whose current or previous hash is `hash`, and which of the two matched. */
+  keyByHash(hash: string): Promise<{ row: KeyRow; rotated: boolean } | undefined>;
+  getKey(id: string): Promise<KeyRow | undefined>;
+  listKeys(): Promise<KeyRow[]>;
+  updateKey(id: string, patch: KeyPatch): Promise<KeyRow | undefined>;
+
+  insertProject(row: ProjectRow): Promise<void>;
+  getProject(idOrName: string): Promise<ProjectRow | undefined>;
+  listProjects(): Promise<ProjectRow[]>;
+  updateProject(id: string, patch: ProjectPatch): Promise<ProjectRow | undefined>;
+
+  /** Budgets of a scope; without arguments, all budgets. */
+  listBudgets(scope?: BudgetScope, scopeId?: string | null): Promise<BudgetRow[]>;
+  /** Every budget that can apply to a request by this key: the key's, its project's, and global ones. */
+  budgetsFor(keyId: string, projectId: string | null): Promise<BudgetRow[]>;
+  getBudget(id: string): Promise<BudgetRow | undefined>;
+  insertBudget(row: BudgetRow): Promise<void>;
+  updateBudget(id: string, patch: BudgetPatch): Promise<BudgetRow | undefined>;
+  deleteBudget(id: string): Promise<boolean>;
+  /** Replace all budgets of a scope in one transaction. */
+  replaceBudgets(scope: BudgetScope, scopeId: string, rows: BudgetRow[]): Promise<void>;
+
+  /** Settled spend, in 1e-8 USD, over the rows a budget covers. */
+  spentUnits(scope: SpendScope): Promise<number>;
+
+  /** Queue a reservation; resolves once it is committed (durable). */
+  reserve(row: ReservationRow): Promise<void>;
+  /**
+   * Queue closing a reservation: settled (real cost), released (0) or reconciled (after a
+   * crash). Only an open reservation changes, so calling twice bills once. Resolves
+   * true when this call closed it.
+   */
+  finishReservation(id: string, status: Exclude<ReservationStatus, 'open'>, costUnits: number): Promise<boolean>;
+  openReservations(): Promise<ReservationRow[]>;
+
+  /** Queue request-log rows (duplicates of request id + attempt are ignored). */
+  appendLedger(entries: LedgerEntry[]): Promise<void>;
+  usage(query: UsageQuery): Promise<UsageRow[]>;
+  requests(query: RequestQuery): Promise<RequestPage>;
+  /** Delete up to `batchSize` request rows older than `before`; returns how many. */
+  pruneRequests(before: string, batchSize: number): Promise<number>;
+  /** Delete closed reservations older than `before`. */
+  pruneReservations(before: string): Promise<number>;
+
+  /** Record an alert as sent; false if it already was (at most once per window, across processes). */
+  claimAlert(alertKey: string): Promise<boolean>;
+
+  heartbeat(instance: InstanceRow): Promise<void>;
+  instances(): Promise<InstanceRow[]>;
+  removeInstance(id: string): Promise<void>;
+
+  /** Commit everything queued. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LedgerEntry } from '../services.ts';
+import type { ReservationRow } from './types.ts';
+import { WriteQueue, type WriteOp } from './write-queue.ts';
+
+const row = (id: string) => ({ id } as ReservationRow);
+const entry = (id: string) => ({ requestId: id } as LedgerEntry);
+
+function recorder(fail = 0) {
+  const batches: WriteOp[][] = [];
+  let failures = fail;
+  const commit = (ops: WriteOp[]) => {
+    if (failures-- > 0) throw new Error('database is locked');
+    batches.push(ops);
+    for (const op of ops) (op.kind === 'finish' ? op.resolve(true) : op.resolve());
+  };
+  return { batches, commit };
+}
+
+test('concurrent reservations share a few commits, and each resolves only after its commit', async () => {
+  const { batches, commit } = recorder();
+  const queue = new WriteQueue(commit, { flushMs: 1000 });
+  let committedBefore = -1;
+  await Promise.all(Array.from({ length: 500 }, (_, i) => queue.reserve(row(`r${i}`)).then(() => {
+    if (committedBefore < 0) committedBefore = batches.flat().length;
+  })));
+  assert.ok(batches.length <= 2, `${batches.length} commits for 500 reservations`);
+  assert.ok(committedBefore > 0);
+  assert.equal(batches.flat().length, 500);
+});
+
+test('background writes wait for the timer or a full batch, and ride along with a reservation', async () => {
+  const { batches, commit } = recorder();
+  const queue = new WriteQueue(commit, { flushMs: 50, maxBatch: 10 });
+  void queue.ledger([entry('a')]);
+  void queue.finish('r1', 'settled', 5);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(batches.length, 0, 'not committed on the request path');
+  await queue.reserve(row('r2'));
+  assert.deepEqual(batches[0].map((op) => op.kind), ['ledger', 'finish', 'reserve'], 'one transaction');
+  for (let i = 0; i < 10; i++) void queue.ledger([entry(`b${i}`)]);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(batches.length, 2, 'a full batch commits without waiting for the timer');
+  void queue.ledger([entry('c')]);
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  assert.equal(batches.length, 3, 'the timer commits the rest');
+});
+
+test('a failed commit fails the waiting reservation at once and retries background writes', async () => {
+  const { batches, commit } = recorder(1);
+  const errors: string[] = [];
+  const queue = new WriteQueue(commit, { flushMs: 5, onError: (message) => errors.push(message) });
+  const logged = queue.ledger([entry('x')]);
+  const reserved = queue.reserve(row('r'));
+  await assert.rejects(reserved, /database is locked/);
+  await logged;
+  await queue.flush();
+  assert.deepEqual(batches.flat().map((op) => op.kind), ['ledger']);
+  assert.equal(errors.length, 1);
+});

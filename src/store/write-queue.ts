@@ -1,0 +1,145 @@
+// Group commit: writes from many concurrent requests are gathered and committed in one
+// transaction, one commit at a time. A reservation asks for an immediate commit (the
+// request waits for it); settlements and ledger rows ride along or wait for the timer.
+import type { LedgerEntry } from '../services.ts';
+import type { ReservationRow, ReservationStatus } from './types.ts';
+
+interface Pending<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+  /** Commit attempts so far; background writes are retried a few times. */
+  tries: number;
+}
+
+export type WriteOp =
+  | ({ kind: 'reserve'; row: ReservationRow } & Pending<void>)
+  | ({ kind: 'finish'; id: string; status: Exclude<ReservationStatus, 'open'>; units: number } & Pending<boolean>)
+  | ({ kind: 'ledger'; entries: LedgerEntry[] } & Pending<void>);
+
+/** Runs one batch in one transaction and resolves each op (finish ops with whether they closed a reservation). */
+export type CommitBatch = (ops: WriteOp[]) => Promise<void> | void;
+
+export interface WriteQueueOptions {
+  /** Longest a background write waits before its batch is committed. */
+  flushMs?: number;
+  /** A batch larger than this is committed without waiting for the timer. */
+  maxBatch?: number;
+  /** Background writes held at most; beyond it the oldest ledger rows are dropped (and logged). */
+  maxQueued?: number;
+  onError?: (message: string, error: unknown) => void;
+}
+
+const MAX_TRIES = 3;
+
+export class WriteQueue {
+  private queue: WriteOp[] = [];
+  private committing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private immediate = false;
+  private readonly flushMs: number;
+  private readonly maxBatch: number;
+  private readonly maxQueued: number;
+  private readonly commitBatch: CommitBatch;
+  private readonly onError: (message: string, error: unknown) => void;
+
+  constructor(commitBatch: CommitBatch, options: WriteQueueOptions = {}) {
+    this.commitBatch = commitBatch;
+    this.flushMs = options.flushMs ?? 100;
+    this.maxBatch = options.maxBatch ?? 1000;
+    this.maxQueued = options.maxQueued ?? 200_000;
+    this.onError = options.onError ?? (() => {});
+  }
+
+  reserve(row: ReservationRow): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind: 'reserve', row, resolve, reject, tries: 0 });
+      this.scheduleNow();
+    });
+  }
+
+  finish(id: string, status: Exclude<ReservationStatus, 'open'>, units: number): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind: 'finish', id, status, units, resolve, reject, tries: 0 });
+      this.scheduleLater();
+    });
+  }
+
+  ledger(entries: LedgerEntry[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind: 'ledger', entries, resolve, reject, tries: 0 });
+      this.scheduleLater();
+    });
+  }
+
+  /** Commit everything queued now, including what arrives while committing. */
+  async flush(): Promise<void> {
+    while (this.queue.length > 0 || this.committing) {
+      if (this.committing) await this.committing;
+      else await this.commitNow();
+    }
+  }
+
+  private scheduleNow(): void {
+    if (this.immediate) return;
+    this.immediate = true;
+    setImmediate(() => {
+      this.immediate = false;
+      void this.commitNow();
+    });
+  }
+
+  private scheduleLater(): void {
+    if (this.queue.length >= this.maxBatch) return this.scheduleNow();
+    if (this.queue.length > this.maxQueued) this.dropOldestLedger();
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.commitNow();
+    }, this.flushMs);
+    // Not unref'd: queued writes keep the process alive until they are committed.
+  }
+
+  private commitNow(): Promise<void> {
+    // One commit at a time: what arrives meanwhile forms the next batch.
+    if (this.committing) return this.committing;
+    if (this.queue.length === 0) return Promise.resolve();
+    const batch = this.queue;
+    this.queue = [];
+    this.committing = this.run(batch).finally(() => {
+      this.committing = undefined;
+      if (this.queue.length > 0) {
+        if (this.queue.some((op) => op.kind === 'reserve')) this.scheduleNow();
+        else this.scheduleLater();
+      }
+    });
+    return this.committing;
+  }
+
+  private async run(batch: WriteOp[]): Promise<void> {
+    try {
+      await this.commitBatch(batch);
+    } catch (error) {
+      for (const op of batch) {
+        op.tries++;
+        // A reservation's request is waiting: it fails now. Background writes retry.
+        if (op.kind === 'reserve' || op.tries >= MAX_TRIES) op.reject(error);
+        else this.queue.push(op);
+      }
+      this.onError(`store write of ${batch.length} operations failed`, error);
+      if (this.queue.length > 0) await delay(Math.min(1000, this.flushMs * 2));
+    }
+  }
+
+  private dropOldestLedger(): void {
+    const index = this.queue.findIndex((op) => op.kind === 'ledger');
+    if (index < 0) return;
+    const [dropped] = this.queue.splice(index, 1);
+    const error = new Error('request log queue full: the store is not keeping up');
+    dropped.reject(error);
+    this.onError('dropped queued request-log rows', error);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
