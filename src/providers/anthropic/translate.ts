@@ -169,8 +169,16 @@ function isAnthropicSignature(value: string): boolean {
 }
 
 /** Anthropic tool ids must match ^[a-zA-Z0-9_-]+$; ids minted elsewhere may not. */
+const ENCODED_ID = 'syenc_';
+
+/**
+ * Anthropic takes tool ids of [A-Za-z0-9_-] only. Other ids are base64url-encoded
+ * behind a prefix, which is one-to-one (two ids never collide), and the same id
+ * maps the same way in the call and in its result.
+ */
 function anthropicToolId(id: string): string {
-  return /^[A-Za-z0-9_-]+$/.test(id) ? id : id.replace(/[^A-Za-z0-9_-]/g, '_') || 'tool';
+  if (/^[A-Za-z0-9_-]+$/.test(id) && !id.startsWith(ENCODED_ID)) return id;
+  return ENCODED_ID + Buffer.from(id, 'utf8').toString('base64url');
 }
 
 function parseToolArguments(text: string, messageIndex: number, name: string): unknown {
@@ -228,7 +236,10 @@ function toolChoice(choice: ToolChoice | undefined): NonNullable<AnthropicReques
 function addSampling(body: AnthropicRequestBody, request: CanonicalRequest, thinking: boolean, warnings: string[]): void {
   if (request.temperature !== undefined) {
     if (thinking) warnings.push('temperature was not sent: Anthropic does not accept it while thinking is enabled.');
-    else body.temperature = request.temperature;
+    else if (request.temperature > 1) {
+      body.temperature = 1;
+      warnings.push(`temperature ${request.temperature} was sent as 1: Anthropic accepts 0 to 1.`);
+    } else body.temperature = request.temperature;
   }
   if (request.topP !== undefined) {
     if (thinking && request.topP < 0.95) warnings.push('top_p was not sent: with thinking enabled Anthropic accepts only values from 0.95 to 1.');
