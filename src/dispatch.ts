@@ -9,8 +9,7 @@ import { costFor, estimatedUsage } from './account.ts';
 import type { Gateway } from './gateway.ts';
 import type { CallState } from './pipeline.ts';
 import type { Deployment } from './providers/types.ts';
-import { openUpstream, relayStream } from './providers/openai/passthrough.ts';
-import { ChatStreamTap, ResponsesStreamTap } from './providers/openai/usage-tap.ts';
+import { relayStream } from './providers/openai/passthrough.ts';
 import { embedThroughAdapter } from './embeddings.ts';
 import { readBuffer } from './providers/http.ts';
 import { countInputTokens } from './tokens/count.ts';
@@ -43,7 +42,7 @@ export async function dispatch(gateway: Gateway, state: CallState, request: Cano
   for (const deployment of orderDeployments(route.deployments)) {
     const started = performance.now();
     try {
-      const result = state.api.relaysTo(deployment, route.model)
+      const result = state.api.relay?.accepts(deployment, route.model)
         ? await relay(state, request, body, deployment)
         : await translate(gateway, state, request, body, deployment);
       attempts.push({ deployment, status: result.status, usage: result.usage, latencyMs: Math.round(performance.now() - started), errorCode: result.error?.code });
@@ -67,6 +66,13 @@ const NEVER_FORWARDED = new Set(['authorization', 'x-api-key', 'cookie', 'host',
  */
 function forwardedHeaders(state: CallState, deployment: Deployment): Record<string, string> {
   const out: Record<string, string> = { 'x-client-request-id': state.requestId };
+  const relay = state.api.relay;
+  if (relay?.passHeaders && relay.accepts(deployment, state.route!.model)) {
+    for (const name of relay.passHeaders) {
+      const value = state.req.headers[name];
+      if (typeof value === 'string') out[name] = value;
+    }
+  }
   const allow = deployment.forwardHeaders;
   if (!allow || allow.length === 0) return out;
   const headers = state.req.headers;
@@ -108,37 +114,18 @@ function setRouteHeaders(res: ServerResponse, state: CallState, deployment: Depl
   if (notes.length > 0) res.setHeader('x-switchyard-warnings', notes.join('; ').replace(/[^\x20-\x7e]/g, '?'));
 }
 
-/** The client's body as the upstream gets it: unknown fields kept, gateway decisions applied. */
-function relayBody(state: CallState, request: CanonicalRequest, body: Record<string, unknown>, deployment: Deployment): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...body, model: deployment.upstreamModel };
-  const route = state.route!;
-  const chat = state.api.endpoint === 'chat';
-  if (route.requestedEffort !== undefined) {
-    if (chat) out.reasoning_effort = route.effort;
-    else out.reasoning = { ...(body.reasoning as object), effort: route.effort };
-  }
-  if (state.admitted?.outputCap !== undefined) {
-    if (!chat) out.max_output_tokens = request.maxOutputTokens;
-    else if (body.max_tokens !== undefined && body.max_completion_tokens === undefined) out.max_tokens = request.maxOutputTokens;
-    else out.max_completion_tokens = request.maxOutputTokens;
-  }
-  if (chat && request.stream && !state.api.wantsStreamUsage(body)) {
-    out.stream_options = { ...(body.stream_options as object), include_usage: true };
-  }
-  return out;
-}
-
 async function relay(state: CallState, request: CanonicalRequest, body: Record<string, unknown>, deployment: Deployment): Promise<DispatchResult> {
   const { res, api } = state;
+  const spec = api.relay!;
   const route = state.route!;
-  const payload = JSON.stringify(relayBody(state, request, body, deployment));
-  const chat = api.endpoint === 'chat';
+  const changes = { effort: route.requestedEffort !== undefined ? route.effort : undefined, outputCap: state.admitted?.outputCap };
+  const payload = JSON.stringify(spec.prepare(body, deployment, changes));
+  const upstream = await spec.open(deployment, payload, state.signal, request.stream, forwardedHeaders(state, deployment));
   if (!request.stream) {
-    const upstream = await openUpstream(deployment, api.nativePath!, payload, state.signal, undefined, forwardedHeaders(state, deployment));
     const raw = await readBuffer(upstream.body);
     let usage: Usage | undefined;
     try {
-      usage = api.relayedUsage(JSON.parse(raw.toString('utf8')));
+      usage = spec.usage(JSON.parse(raw.toString('utf8')));
     } catch {
       // relayed as it came; billed from the count below
     }
@@ -150,12 +137,11 @@ async function relay(state: CallState, request: CanonicalRequest, body: Record<s
     res.end(raw);
     return { status: upstream.statusCode, usage, costUsd, attempts: [], deployment };
   }
-  const upstream = await openUpstream(deployment, api.nativePath!, payload, state.signal, 'text/event-stream', forwardedHeaders(state, deployment));
-  const tap = chat ? new ChatStreamTap(!api.wantsStreamUsage(body)) : new ResponsesStreamTap();
+  const { tap, rewrite } = spec.tap(body);
   setRouteHeaders(res, state, deployment);
   res.setHeader('trailer', 'x-switchyard-cost-usd');
   res.writeHead(200, SSE_HEADERS);
-  const outcome = await relayStream(upstream, res, tap, deployment, chat && !api.wantsStreamUsage(body));
+  const outcome = await relayStream(upstream, res, tap, deployment, rewrite, (error) => api.encoder(request, route.model.id, body).encode({ type: 'error', error }));
   const usage = tap.usage ?? estimatedUsage(await countInputTokens(request), tap.contentEvents);
   const costUsd = costFor(usage, route.model);
   finishStream(res, costUsd);
@@ -196,7 +182,7 @@ async function translate(gateway: Gateway, state: CallState, request: CanonicalR
     return { status: 200, usage: response.usage, costUsd, attempts: [], deployment };
   }
   const events = await adapter.stream(request, target, ctx);
-  const encoder = api.encoder(request, route.model.id, state.api.wantsStreamUsage(body));
+  const encoder = api.encoder(request, route.model.id, body);
   let usage: Usage | undefined;
   let error: GatewayError | undefined;
   let ttftMs: number | undefined;

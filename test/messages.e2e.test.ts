@@ -76,3 +76,40 @@ test("errors come in Anthropic's envelope and the SDK's classes", async () => {
   const bad = new Anthropic({ baseURL: stack.gw.origin, apiKey: 'sy-not-a-real-key-123456', maxRetries: 0 });
   await assert.rejects(bad.messages.create({ model: 'gpt-5.4-mini', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }), Anthropic.AuthenticationError);
 });
+
+test('a Claude model gets the Messages request relayed as it came: cache_control, beta header and unknown fields kept', async () => {
+  const { data, response } = await client.messages
+    .create(
+      {
+        model: 'claude-haiku-4-5',
+        max_tokens: 64,
+        system: [{ type: 'text', text: 'Long shared instructions. '.repeat(400), cache_control: { type: 'ephemeral' } }],
+        messages: [{ role: 'user', content: 'Hi Claude' }],
+        ...({ context_management: { edits: [] } } as object),
+      },
+      { headers: { 'anthropic-beta': 'context-management-2025-06-27' } },
+    )
+    .withResponse();
+  const sent = stack.mock.requests[stack.mock.requests.length - 1];
+  assert.equal(sent.path.split('?')[0], '/v1/messages');
+  assert.deepEqual((sent.body as any).system[0].cache_control, { type: 'ephemeral' });
+  assert.deepEqual((sent.body as any).context_management, { edits: [] });
+  assert.equal(sent.headers['anthropic-beta'], 'context-management-2025-06-27');
+  assert.equal(sent.headers['x-api-key'], 'k-anthropic', "the provider key, not the client's");
+  assert.equal(response.headers.get('x-switchyard-provider'), 'anthropic');
+  const row = await ledgerRow(stack.gw.ledger, response.headers.get('x-request-id')!);
+  const cached = (data.usage.cache_read_input_tokens ?? 0) + (data.usage.cache_creation_input_tokens ?? 0);
+  assert.equal(row.usage.inputTokens, data.usage.input_tokens + cached, 'input billed with cache reads and writes');
+  assert.equal(row.usage.outputTokens, data.usage.output_tokens);
+});
+
+test('a relayed Claude stream reaches the SDK whole and is billed from its message_start and message_delta usage', async () => {
+  const stream = client.messages.stream({ model: 'claude-haiku-4-5', max_tokens: 128, messages: [{ role: 'user', content: 'Stream to me' }] });
+  const final = await stream.finalMessage();
+  const text = final.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+  assert.match(text, /Stream to me/);
+  const id = (await stream.withResponse()).response.headers.get('x-request-id')!;
+  const row = await ledgerRow(stack.gw.ledger, id);
+  assert.equal(row.usage.outputTokens, final.usage.output_tokens);
+  assert.ok(row.usage.inputTokens >= final.usage.input_tokens && row.usage.inputTokens > 0);
+});

@@ -1,79 +1,138 @@
 // Each inbound wire format, as the pipeline sees it: how to parse a request into the
 // canonical form, how to render a canonical answer and stream, how to render an error,
-// and when the request can be relayed to the upstream as it is.
+// and — for upstreams that speak the same format — how to relay it as it came.
 import type { GatewayError } from '../canonical/errors.ts';
-import type { CanonicalRequest, CanonicalResponse, StreamEvent, Usage } from '../canonical/types.ts';
-import { chatUsage, responsesUsage } from '../providers/openai/usage-tap.ts';
-import { parseEmbeddingsRequest } from './openai-embeddings/index.ts';
+import type { CanonicalRequest, CanonicalResponse, ReasoningEffort, StreamEvent, Usage } from '../canonical/types.ts';
 import type { ModelInfo } from '../catalog/types.ts';
 import type { Deployment } from '../providers/types.ts';
+import type { UpstreamResponse } from '../providers/http.ts';
 import type { Endpoint } from '../routing/resolve.ts';
+import { openUpstream } from '../providers/openai/passthrough.ts';
+import { ChatStreamTap, ResponsesStreamTap, chatUsage, responsesUsage } from '../providers/openai/usage-tap.ts';
+import type { StreamTap } from '../providers/openai/usage-tap.ts';
+import { AnthropicStreamTap, openAnthropicUpstream, relayedAnthropicUsage } from '../providers/anthropic/relay.ts';
 import { parseChatRequest, toChatCompletion, ChatStreamEncoder } from './openai-chat/index.ts';
 import { parseResponsesRequest, toResponseObject, ResponsesStreamEncoder } from './openai-responses/index.ts';
 import { parseMessagesRequest, toMessagesResponse, MessagesStreamEncoder, renderAnthropicError } from './anthropic-messages/index.ts';
+import { parseEmbeddingsRequest } from './openai-embeddings/index.ts';
 
 export interface StreamEncoder {
   encode(event: StreamEvent): string;
 }
 
+/** What the gateway decided that the relayed body must reflect. */
+export interface RelayChanges {
+  /** Set only when the level sent differs from the one the client asked for. */
+  effort?: ReasoningEffort;
+  /** Set when admission capped or defaulted the output tokens. */
+  outputCap?: number;
+}
+
+/** Relaying a request untranslated to an upstream that speaks the client's format. */
+export interface Relay {
+  accepts(deployment: Deployment, model: ModelInfo): boolean;
+  /** The client's body as the upstream gets it: unknown fields kept, gateway decisions applied. */
+  prepare(body: Record<string, unknown>, deployment: Deployment, changes: RelayChanges): Record<string, unknown>;
+  /** Send it; a non-2xx answer becomes a GatewayError naming the provider. */
+  open(deployment: Deployment, payload: string, signal: AbortSignal, stream: boolean, forwardHeaders?: Record<string, string>): Promise<UpstreamResponse>;
+  usage(json: any): Usage | undefined;
+  /** `rewrite`: events must be re-emitted one by one (the tap drops some). */
+  tap(body: Record<string, unknown>): { tap: StreamTap; rewrite: boolean };
+  /** Client headers this wire format defines, always passed on (e.g. anthropic-beta). */
+  passHeaders?: readonly string[];
+}
+
 export interface InboundApi {
   endpoint: Endpoint;
-  /** Path on an upstream that speaks this same format, for relaying as-is. */
-  nativePath?: string;
   parse(body: unknown): CanonicalRequest;
-  /** Can this request go to this deployment untranslated? */
-  relaysTo(deployment: Deployment, model: ModelInfo): boolean;
+  relay?: Relay;
   render(response: CanonicalResponse, request: CanonicalRequest, model: string): unknown;
-  encoder(request: CanonicalRequest, model: string, wantsUsage: boolean): StreamEncoder;
+  encoder(request: CanonicalRequest, model: string, body: Record<string, unknown>): StreamEncoder;
   errorBody(error: GatewayError): unknown;
-  /** Whether the client asked to get usage in the stream. */
-  wantsStreamUsage(body: any): boolean;
-  /** Usage in a relayed (non-stream) answer of this format. */
-  relayedUsage(json: any): Usage | undefined;
 }
 
 const isOpenAICompatible = (d: Deployment) => d.provider === 'openai' || d.provider === 'ollama';
+const wantsChatUsage = (body: any) => body.stream_options?.include_usage === true;
+const SSE = 'text/event-stream';
+
+function openaiRelay(path: string, shape: Omit<Relay, 'open'>): Relay {
+  return { ...shape, open: (d, payload, signal, stream, fwd) => openUpstream(d, path, payload, signal, stream ? SSE : undefined, fwd) };
+}
 
 export const chatApi: InboundApi = {
   endpoint: 'chat',
-  nativePath: '/chat/completions',
   parse: parseChatRequest,
-  relaysTo: (deployment, model) => isOpenAICompatible(deployment) && model.endpoints.includes('chat'),
+  relay: openaiRelay('/chat/completions', {
+    accepts: (deployment, model) => isOpenAICompatible(deployment) && model.endpoints.includes('chat'),
+    prepare(body, deployment, changes) {
+      const out: Record<string, unknown> = { ...body, model: deployment.upstreamModel };
+      if (changes.effort) out.reasoning_effort = changes.effort;
+      if (changes.outputCap !== undefined) {
+        if (body.max_tokens !== undefined && body.max_completion_tokens === undefined) out.max_tokens = changes.outputCap;
+        else out.max_completion_tokens = changes.outputCap;
+      }
+      // Usage is always asked for, so every stream can be billed.
+      if (body.stream === true && !wantsChatUsage(body)) out.stream_options = { ...(body.stream_options as object), include_usage: true };
+      return out;
+    },
+    usage: (json) => chatUsage(json.usage),
+    tap: (body) => ({ tap: new ChatStreamTap(!wantsChatUsage(body)), rewrite: !wantsChatUsage(body) }),
+  }),
   render: (response, _request, model) => toChatCompletion(response, model),
-  encoder: (_request, model, wantsUsage) => new ChatStreamEncoder({ model, includeUsage: wantsUsage }),
+  encoder: (_request, model, body) => new ChatStreamEncoder({ model, includeUsage: wantsChatUsage(body) }),
   errorBody: (error) => error.toOpenAI(),
-  wantsStreamUsage: (body) => body.stream_options?.include_usage === true,
-  relayedUsage: (json) => chatUsage(json.usage),
 };
 
 export const responsesApi: InboundApi = {
   endpoint: 'responses',
-  nativePath: '/responses',
   parse: parseResponsesRequest,
-  relaysTo: (deployment, model) => deployment.provider === 'openai' && model.endpoints.includes('responses'),
+  relay: openaiRelay('/responses', {
+    accepts: (deployment, model) => deployment.provider === 'openai' && model.endpoints.includes('responses'),
+    prepare(body, deployment, changes) {
+      const out: Record<string, unknown> = { ...body, model: deployment.upstreamModel };
+      if (changes.effort) out.reasoning = { ...(body.reasoning as object), effort: changes.effort };
+      if (changes.outputCap !== undefined) out.max_output_tokens = changes.outputCap;
+      return out;
+    },
+    usage: (json) => responsesUsage(json.usage),
+    tap: () => ({ tap: new ResponsesStreamTap(), rewrite: false }),
+  }),
   render: (response, request, model) => toResponseObject(response, request, model),
   encoder: (request, model) => new ResponsesStreamEncoder({ model, request }),
   errorBody: (error) => error.toOpenAI(),
-  wantsStreamUsage: () => true,
-  relayedUsage: (json) => responsesUsage(json.usage),
 };
 
 export const messagesApi: InboundApi = {
   endpoint: 'messages',
   parse: parseMessagesRequest,
-  relaysTo: () => false,
+  relay: {
+    accepts: (deployment) => deployment.provider === 'anthropic',
+    prepare(body, deployment, changes) {
+      const out: Record<string, unknown> = { ...body, model: deployment.upstreamModel };
+      if (changes.outputCap !== undefined) out.max_tokens = changes.outputCap;
+      return out;
+    },
+    open: (deployment, payload, signal, _stream, fwd) => openAnthropicUpstream(deployment, payload, signal, fwd),
+    usage: relayedAnthropicUsage,
+    tap: () => ({ tap: new AnthropicStreamTap(), rewrite: false }),
+    passHeaders: ['anthropic-beta'],
+  },
   render: (response, request, model) => toMessagesResponse(response, model, { stopSequences: request.stop }),
   encoder: (request, model) => new MessagesStreamEncoder({ model, stopSequences: request.stop }),
   errorBody: (error) => renderAnthropicError(error).body,
-  wantsStreamUsage: () => true,
-  relayedUsage: () => undefined,
 };
 
 export const embeddingsApi: InboundApi = {
   endpoint: 'embeddings',
-  nativePath: '/embeddings',
   parse: parseEmbeddingsRequest,
-  relaysTo: (deployment, model) => isOpenAICompatible(deployment) && model.endpoints.includes('embeddings'),
+  relay: openaiRelay('/embeddings', {
+    accepts: (deployment, model) => isOpenAICompatible(deployment) && model.endpoints.includes('embeddings'),
+    prepare: (body, deployment) => ({ ...body, model: deployment.upstreamModel }),
+    usage: (json) => chatUsage(json.usage),
+    tap: () => {
+      throw new Error('embeddings do not stream');
+    },
+  }),
   render: () => {
     throw new Error('embeddings are rendered by the embeddings dispatch');
   },
@@ -81,6 +140,4 @@ export const embeddingsApi: InboundApi = {
     throw new Error('embeddings do not stream');
   },
   errorBody: (error) => error.toOpenAI(),
-  wantsStreamUsage: () => false,
-  relayedUsage: (json) => chatUsage(json.usage),
 };

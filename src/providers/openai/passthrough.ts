@@ -50,7 +50,7 @@ export interface RelayOutcome {
  * they arrive (one write per upstream chunk when no event is dropped); the upstream is
  * paused while the client's socket is full.
  */
-export async function relayStream(upstream: UpstreamResponse, res: ServerResponse, tap: StreamTap, deployment: Deployment, rewrite: boolean): Promise<RelayOutcome> {
+export async function relayStream(upstream: UpstreamResponse, res: ServerResponse, tap: StreamTap, deployment: Deployment, rewrite: boolean, errorEvent: (error: GatewayError) => string): Promise<RelayOutcome> {
   const parser = new SseParser();
   const decoder = new TextDecoder();
   const events: SseEvent[] = [];
@@ -78,7 +78,7 @@ export async function relayStream(upstream: UpstreamResponse, res: ServerRespons
   } catch (err) {
     if (res.destroyed) return { clientClosed: true };
     const error = streamInterrupted(deployment, err as Error);
-    res.write(`data: ${JSON.stringify(error.toOpenAI())}\n\n`);
+    res.write(errorEvent(error));
     return { clientClosed: false, error };
   }
 }
