@@ -10,6 +10,7 @@ import type { Gateway } from './gateway.ts';
 import type { CallState } from './pipeline.ts';
 import type { Deployment } from './providers/types.ts';
 import { relayStream } from './providers/openai/passthrough.ts';
+import { streamInterrupted } from './providers/openai/errors.ts';
 import { embedThroughAdapter } from './embeddings.ts';
 import { readBuffer } from './providers/http.ts';
 import { countInputTokens } from './tokens/count.ts';
@@ -122,7 +123,15 @@ async function relay(state: CallState, request: CanonicalRequest, body: Record<s
   const payload = JSON.stringify(spec.prepare(body, deployment, changes));
   const upstream = await spec.open(deployment, payload, state.signal, request.stream, forwardedHeaders(state, deployment));
   if (!request.stream) {
-    const raw = await readBuffer(upstream.body);
+    let raw: Buffer;
+    try {
+      raw = await readBuffer(upstream.body);
+    } catch (err) {
+      if (state.signal.aborted) throw err;
+      // The upstream worked on it: the prompt is billed, the client told which side failed.
+      const usage = estimatedUsage(await countInputTokens(request), 0);
+      return { status: 502, usage, costUsd: costFor(usage, route.model), attempts: [], deployment, error: streamInterrupted(deployment, err as Error, 'its answer') };
+    }
     let usage: Usage | undefined;
     try {
       usage = spec.usage(JSON.parse(raw.toString('utf8')));

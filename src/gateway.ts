@@ -55,7 +55,7 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     gatewayKeys: config.gatewayKeys,
     timezone: config.timezone,
     ...config.access,
-    catalog: () => catalog.all(),
+    catalog: () => catalog.available(),
     log: (level, message, fields) => log[level](fields ?? {}, message),
   });
   const open = config.gatewayKeys.length === 0 && !config.masterKey;

@@ -55,6 +55,7 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
     applyOutputCap(request, body, state.admitted);
     result = await dispatch(gateway, state, request, body);
     settle(state, result);
+    if (result.error && !res.headersSent) sendError(state, result.error);
   } catch (err) {
     state.admitted?.release();
     const error = err instanceof GatewayError ? err : internalError(requestId);

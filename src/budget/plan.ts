@@ -81,11 +81,16 @@ export function budgetExceeded(args: {
   const fix = budget.scope === 'key' ? 'raise the key\'s budget (PATCH /admin/keys/{id})'
     : budget.scope === 'project' ? 'raise the project\'s budget (PATCH /admin/projects/{id})'
       : 'raise the budget (PATCH /admin/budgets/{id})';
+  const headers: Record<string, string> = { ...args.headers };
+  if (window.resetsAt) headers['x-switchyard-budget-resets-at'] = window.resetsAt.toISOString();
+  // Settled spend alone leaves no room: the same request cannot fit before the reset, so
+  // SDKs must not retry it. (When requests in flight hold the room, a retry may fit.)
+  if (args.settledUnits + args.requestUnits > toUnits(budget.limitUsd)) headers['x-should-retry'] = 'false';
   return new GatewayError({
     status: 429,
     type: 'insufficient_quota',
     code: 'insufficient_quota',
-    headers: window.resetsAt ? { ...args.headers, 'x-switchyard-budget-resets-at': window.resetsAt.toISOString() } : args.headers,
+    headers,
     message: `Budget exceeded: the ${describeBudget(budget, args.owner)} has spent ${formatUsd(spent)} of its ${formatUsd(budget.limitUsd)} limit`
       + `${inFlight > 0 ? ` (plus ${formatUsd(inFlight)} reserved by requests in flight)` : ''}, and this request could cost up to ${formatUsd(toUsd(args.requestUnits))}. `
       + `${resets} Lower max_tokens, wait for the reset, or ${fix}.`,

@@ -42,7 +42,7 @@ export interface GatewayConfig {
   gatewayKeys: string[];
   providers: Map<string, ProviderInstance>;
   /** Settings of keys, budgets, limits and the ledger (see src/admin/access.ts). */
-  access: Pick<AccessConfig, 'testKeyModels' | 'modelRateLimits' | 'modelOutputCaps' | 'retentionDays' | 'alertWebhook'>;
+  access: Pick<AccessConfig, 'testKeyModels' | 'modelRateLimits' | 'modelOutputCaps' | 'retentionDays' | 'alertWebhook' | 'postgresSchema' | 'redisPrefix'>;
   file: ConfigFile;
   configPath?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -161,6 +161,8 @@ function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv, flags: NonNulla
       modelOutputCaps: file.output_caps,
       retentionDays: file.log?.retention_days,
       alertWebhook: env.SWITCHYARD_ALERT_WEBHOOK ?? file.budgets?.alert_webhook,
+      postgresSchema: env.SWITCHYARD_POSTGRES_SCHEMA ?? file.store?.postgres_schema,
+      redisPrefix: env.SWITCHYARD_REDIS_PREFIX ?? file.store?.redis_prefix,
     },
     file,
     configPath,

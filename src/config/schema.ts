@@ -68,7 +68,13 @@ export const configSchema = z.strictObject({
   models: z.record(z.string(), modelSchema).optional(),
   aliases: z.record(z.string(), z.string()).optional(),
   deployments: z.record(z.string(), z.array(deploymentSchema).min(1)).optional(),
-  store: z.strictObject({ path: z.string().optional(), postgres_url: z.string().optional(), redis_url: z.string().optional() }).optional(),
+  store: z.strictObject({
+    path: z.string().optional(),
+    postgres_url: z.string().optional(),
+    postgres_schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lowercase SQL identifier').optional(),
+    redis_url: z.string().optional(),
+    redis_prefix: z.string().optional(),
+  }).optional(),
   budgets: z.strictObject({ timezone: z.string().optional(), alert_webhook: url.optional() }).optional(),
   keys: z.strictObject({
     /** Models test keys (sy_test_…) are confined to: ids, globs, `tier:mini`, `provider:ollama`. */

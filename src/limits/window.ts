@@ -9,7 +9,7 @@ export interface WindowVerdict {
   used: number;
   /** When refused: ms until the request would fit; Infinity if it never can. */
   retryAfterMs: number;
-  /** ms until the window is empty again with no new traffic. */
+  /** ms until the window is empty again with no new traffic (this request included when allowed). */
   resetMs: number;
 }
 
@@ -17,7 +17,10 @@ export function judgeWindow(prev: number, cur: number, elapsedMs: number, window
   const remainingOfWindow = windowMs - elapsedMs;
   const used = (prev * remainingOfWindow) / windowMs + cur;
   const allowed = used + amount <= limit;
-  const resetMs = cur > 0 ? remainingOfWindow + windowMs : prev > 0 ? remainingOfWindow : 0;
+  // The reset a client is told counts its own request once admitted: the first request of
+  // a window must not read "resets in 0ms".
+  const counted = allowed ? cur + amount : cur;
+  const resetMs = counted > 0 ? remainingOfWindow + windowMs : prev > 0 ? remainingOfWindow : 0;
   return { allowed, used, retryAfterMs: allowed ? 0 : retryAfter(prev, cur, elapsedMs, windowMs, limit, amount), resetMs };
 }
 
