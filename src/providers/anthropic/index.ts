@@ -4,6 +4,7 @@ import { readSse } from '../../canonical/sse.ts';
 import type { CanonicalRequest, CanonicalResponse, StreamEvent } from '../../canonical/types.ts';
 import { readText, sendUpstream, transportError, type SendOptions, type UpstreamResponse } from '../http.ts';
 import type { CallContext, ProviderAdapter, Target } from '../types.ts';
+import { decodeEvents, primeStream } from '../stream-decode.ts';
 import { anthropicHttpError } from './errors.ts';
 import { AnthropicStreamDecoder } from './stream.ts';
 import { ANTHROPIC_VERSION, fromAnthropicResponse, jsonToolName, toAnthropicRequest } from './translate.ts';
@@ -73,46 +74,7 @@ async function stream(request: CanonicalRequest, target: Target, ctx: CallContex
   const warnings: string[] = [];
   const { response, options, url } = await send({ ...request, stream: true }, target, ctx, warnings);
   const decoder = new AnthropicStreamDecoder({ jsonToolName: jsonToolName(request), warnings });
-  return primeStream(decodeBody(response.body, decoder, (err) => transportError(err, url, options)));
-}
-
-async function* decodeBody(body: UpstreamResponse['body'], decoder: AnthropicStreamDecoder, failure: (err: unknown) => GatewayError): AsyncGenerator<StreamEvent> {
-  const out: StreamEvent[] = [];
-  try {
-    try {
-      for await (const event of readSse(body)) {
-        decoder.push(event, out);
-        for (let i = 0; i < out.length; i++) yield out[i];
-        out.length = 0;
-        if (decoder.done) return;
-      }
-      decoder.end(out);
-    } catch (err) {
-      decoder.fail(err instanceof GatewayError ? err : failure(err), out);
-    }
-    for (const event of out) yield event;
-  } finally {
-    if (!body.destroyed) body.destroy();
-  }
-}
-
-/**
- * Wait for the first event: an upstream that fails before saying anything becomes a
- * thrown GatewayError (so routing can still fall back); after that, errors are events.
- */
-async function primeStream(events: AsyncGenerator<StreamEvent>): Promise<AsyncIterable<StreamEvent>> {
-  const first = await events.next();
-  if (!first.done && first.value.type === 'error') {
-    await events.return(undefined);
-    throw first.value.error;
-  }
-  return {
-    async *[Symbol.asyncIterator]() {
-      if (first.done) return;
-      yield first.value;
-      yield* events;
-    },
-  };
+  return primeStream(decodeEvents(readSse(response.body), response.body, decoder, (err) => transportError(err, url, options)));
 }
 
 export const anthropicProvider: ProviderAdapter = { kind: 'anthropic', complete, stream };

@@ -4,6 +4,7 @@ import { GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalRequest, CanonicalResponse, StreamEvent } from '../../canonical/types.ts';
 import { readText, sendUpstream, transportError, type SendOptions, type UpstreamResponse } from '../http.ts';
 import type { CallContext, EmbeddingsRequest, EmbeddingsResponse, ProviderAdapter, Target } from '../types.ts';
+import { decodeEvents, primeStream } from '../stream-decode.ts';
 import { geminiHttpError } from './errors.ts';
 import { readGeminiSse } from './sse-body.ts';
 import { GeminiStreamDecoder } from './stream.ts';
@@ -84,49 +85,13 @@ async function stream(request: CanonicalRequest, target: Target, ctx: CallContex
   const warnings: string[] = [];
   const { response, options, url } = await post(target, ctx, 'streamGenerateContent?alt=sse', toGeminiRequest(request, target, warnings));
   const decoder = new GeminiStreamDecoder({ warnings, model: target.deployment.upstreamModel });
-  return primeStream(decodeBody(response.body, decoder, (err) => transportError(err, url, options)));
+  return primeStream(decodeEvents(readGeminiSse(response.body), response.body, decoder, (err) => transportError(err, url, options)));
 }
 
 async function embed(request: EmbeddingsRequest, target: Target, ctx: CallContext): Promise<EmbeddingsResponse> {
   const { method, body } = toGeminiEmbedRequest(request, target.deployment.upstreamModel);
   const sent = await post(target, ctx, method, body);
   return fromGeminiEmbedResponse(await readJson(sent, target), target.model.id);
-}
-
-async function* decodeBody(body: UpstreamResponse['body'], decoder: GeminiStreamDecoder, failure: (err: unknown) => GatewayError): AsyncGenerator<StreamEvent> {
-  const out: StreamEvent[] = [];
-  try {
-    try {
-      for await (const event of readGeminiSse(body)) {
-        decoder.push(event, out);
-        for (let i = 0; i < out.length; i++) yield out[i];
-        out.length = 0;
-        if (decoder.done) return;
-      }
-      decoder.end(out);
-    } catch (err) {
-      decoder.fail(err instanceof GatewayError ? err : failure(err), out);
-    }
-    for (const event of out) yield event;
-  } finally {
-    if (!body.destroyed) body.destroy();
-  }
-}
-
-/** An upstream that fails before its first event throws (routing can still fall back); later failures are events. */
-async function primeStream(events: AsyncGenerator<StreamEvent>): Promise<AsyncIterable<StreamEvent>> {
-  const first = await events.next();
-  if (!first.done && first.value.type === 'error') {
-    await events.return(undefined);
-    throw first.value.error;
-  }
-  return {
-    async *[Symbol.asyncIterator]() {
-      if (first.done) return;
-      yield first.value;
-      yield* events;
-    },
-  };
 }
 
 export const geminiProvider: ProviderAdapter = { kind: 'gemini', complete, stream, embed };

@@ -7,6 +7,7 @@ import { readText } from '../http.ts';
 import type { CallContext, ProviderAdapter, Target } from '../types.ts';
 import { toChatRequest, fromChatResponse, ChatStreamDecoder } from '../../api/openai-chat/index.ts';
 import { openUpstream } from './passthrough.ts';
+import { primeStream } from '../stream-decode.ts';
 import { openaiUpstreamError, streamInterrupted } from './errors.ts';
 
 export const openaiProvider: ProviderAdapter = {
@@ -21,7 +22,7 @@ export const openaiProvider: ProviderAdapter = {
   async stream(request: CanonicalRequest, target: Target, ctx: CallContext): Promise<AsyncIterable<StreamEvent>> {
     const body = JSON.stringify(toChatRequest({ ...request, stream: true }, target.deployment.upstreamModel));
     const upstream = await openUpstream(target.deployment, '/chat/completions', body, ctx.signal, 'text/event-stream', ctx.forwardHeaders);
-    return decodeChatStream(upstream.body, target);
+    return primeStream(decodeChatStream(upstream.body, target));
   },
 };
 
