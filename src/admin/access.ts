@@ -39,7 +39,6 @@ import { newId } from '../keys/secret.ts';
 import type { Counters } from '../limits/counters.ts';
 import { MemoryCounters } from '../limits/memory-counters.ts';
 import type { ModelOutputCap } from '../limits/output-cap.ts';
-import { RedisCounters } from '../limits/redis-counters.ts';
 import { StoreLedger } from '../ledger/ledger.ts';
 import { errorText, stderrLogger, type Logger } from '../ledger/logger.ts';
 import { startRetention } from '../ledger/retention.ts';
@@ -97,7 +96,10 @@ export async function createAccessServices(config: AccessConfig): Promise<Access
   const masterKey = config.masterKey ?? process.env.SWITCHYARD_MASTER_KEY;
   const onError = (message: string, error: unknown) => log('error', message, { error: errorText(error) });
   const store = await openStore({ ...config, timezone, onError });
-  const counters: Counters = config.redisUrl ? new RedisCounters({ url: config.redisUrl, prefix: config.redisPrefix }) : new MemoryCounters();
+  // Redis and PostgreSQL drivers are loaded only when configured (memory, start time).
+  const counters: Counters = config.redisUrl
+    ? new (await import('../limits/redis-counters.ts')).RedisCounters({ url: config.redisUrl, prefix: config.redisPrefix })
+    : new MemoryCounters();
   if (config.store === 'postgres' && !config.redisUrl) {
     log('warn', 'PostgreSQL without Redis: budgets and rate limits are counted per process; set redisUrl when running several gateways');
   }

@@ -7,36 +7,43 @@ export interface SseEvent {
   data: string;
 }
 
-/** Incremental parser: push decoded text as it arrives, get whole events back. */
+/**
+ * Incremental parser: push decoded text as it arrives, get whole events back. Lines
+ * are found with indexOf when the text has no CR (what servers send), and events of
+ * one `data:` line, the usual kind, cost one slice.
+ */
 export class SseParser {
   private buffer = '';
   private event: string | undefined;
-  private data: string[] = [];
+  /** The data lines so far, joined with \n; undefined before the first. */
+  private data: string | undefined;
   private pendingCR = false;
 
   push(text: string, out: SseEvent[] = []): SseEvent[] {
+    if (text.length === 0) return out;
     let input = text;
     if (this.pendingCR) {
       this.pendingCR = false;
-      if (input.startsWith('\n')) input = input.slice(1);
+      if (input.charCodeAt(0) === 10) input = input.slice(1);
     }
-    this.buffer += input;
+    const buf = this.buffer.length === 0 ? input : this.buffer + input;
     let start = 0;
-    const buf = this.buffer;
-    for (let i = 0; i < buf.length; i++) {
-      const ch = buf.charCodeAt(i);
-      if (ch !== 10 && ch !== 13) continue;
-      if (ch === 13) {
-        if (i + 1 === buf.length) this.pendingCR = true;
-        else if (buf.charCodeAt(i + 1) === 10) {
-          this.line(buf.slice(start, i), out);
-          i++;
-          start = i + 1;
-          continue;
-        }
+    if (buf.indexOf('\r') === -1) {
+      for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n', start)) {
+        this.line(buf, start, nl, out);
+        start = nl + 1;
       }
-      this.line(buf.slice(start, i), out);
-      start = i + 1;
+    } else {
+      for (let i = 0; i < buf.length; i++) {
+        const ch = buf.charCodeAt(i);
+        if (ch !== 10 && ch !== 13) continue;
+        this.line(buf, start, i, out);
+        if (ch === 13) {
+          if (i + 1 === buf.length) this.pendingCR = true;
+          else if (buf.charCodeAt(i + 1) === 10) i++;
+        }
+        start = i + 1;
+      }
     }
     this.buffer = start === 0 ? buf : buf.slice(start);
     return out;
@@ -44,28 +51,36 @@ export class SseParser {
 
   /** Flush a final event that was not followed by a blank line. */
   end(out: SseEvent[] = []): SseEvent[] {
-    if (this.buffer.length > 0) this.line(this.buffer, out);
+    if (this.buffer.length > 0) this.line(this.buffer, 0, this.buffer.length, out);
     this.buffer = '';
-    this.line('', out);
+    this.line('', 0, 0, out);
     return out;
   }
 
-  private line(line: string, out: SseEvent[]): void {
-    if (line.length === 0) {
-      if (this.data.length > 0 || this.event !== undefined) {
-        out.push(this.event === undefined ? { data: this.data.join('\n') } : { event: this.event, data: this.data.join('\n') });
+  /** The line text[from, to). */
+  private line(text: string, from: number, to: number, out: SseEvent[]): void {
+    if (from === to) {
+      if (this.data !== undefined || this.event !== undefined) {
+        out.push(this.event === undefined ? { data: this.data ?? '' } : { event: this.event, data: this.data ?? '' });
       }
       this.event = undefined;
-      this.data = [];
+      this.data = undefined;
       return;
     }
-    if (line.charCodeAt(0) === 58 /* : comment */) return;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') this.data.push(value);
-    else if (field === 'event') this.event = value;
+    if (text.startsWith('data: ', from)) return this.addData(text.slice(from + 6, to));
+    if (text.charCodeAt(from) === 58 /* : comment */) return;
+    let colon = text.indexOf(':', from);
+    if (colon === -1 || colon > to) colon = to;
+    let valueFrom = colon + 1;
+    if (valueFrom < to && text.charCodeAt(valueFrom) === 32) valueFrom++;
+    const value = valueFrom < to ? text.slice(valueFrom, to) : '';
+    const nameLength = colon - from;
+    if (nameLength === 4 && text.startsWith('data', from)) this.addData(value);
+    else if (nameLength === 5 && text.startsWith('event', from)) this.event = value;
+  }
+
+  private addData(value: string): void {
+    this.data = this.data === undefined ? value : `${this.data}\n${value}`;
   }
 }
 

@@ -4,7 +4,9 @@ import { Agent, request, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 import { GatewayError } from '../canonical/errors.ts';
 
-const agent = new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1 });
+// No cap on connections per origin: a cap queues streams behind each other (1,000 open
+// streams need 1,000 connections).
+const agent = new Agent({ keepAliveTimeout: 30_000, pipelining: 1 });
 
 export interface UpstreamResponse {
   statusCode: number;

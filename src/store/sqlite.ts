@@ -12,6 +12,7 @@ import {
   toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toUsageRow, usageQuery, encodeCursor,
 } from './rows.ts';
 import { WriteQueue, type WriteOp, type WriteQueueOptions } from './write-queue.ts';
+import { SqliteWriter, SqliteWriterThread, type PlainOp } from './sqlite-writer.ts';
 import type {
   BudgetPatch, BudgetRow, BudgetScope, InstanceRow, KeyPatch, KeyRow, ProjectPatch, ProjectRow, RequestPage, RequestQuery,
   ReservationRow, ReservationStatus, SpendScope, Store, UsageQuery, UsageRow,
@@ -22,6 +23,8 @@ export interface SqliteStoreOptions extends WriteQueueOptions {
   path?: string;
   /** Time zone of the local day booked on request rows and spend. */
   timezone?: string;
+  /** Commit request-path writes on a worker thread (default for files). */
+  writerThread?: boolean;
 }
 
 type Row = Record<string, unknown>;
@@ -35,10 +38,8 @@ export class SqliteStore implements Store {
   private readonly db: DatabaseSync;
   private readonly timezone: string;
   private readonly writes: WriteQueue;
-  private readonly insertReservation: StatementSync;
-  private readonly closeReservation: StatementSync;
-  private readonly bookSpend: StatementSync;
-  private readonly insertRequest: StatementSync;
+  /** Request-path writes: on a worker thread for a file, in-thread for ':memory:'. */
+  private readonly writer: SqliteWriter | SqliteWriterThread;
   private closed = false;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -49,21 +50,9 @@ export class SqliteStore implements Store {
     this.db.exec('PRAGMA synchronous = NORMAL');
     this.db.exec('PRAGMA busy_timeout = 5000');
     for (const statement of schemaStatements('sqlite')) this.db.exec(statement);
-    const reservationCols = Object.keys(reservationColumns(PLACEHOLDER_RESERVATION));
-    this.insertReservation = this.db.prepare(
-      `INSERT INTO reservations (${reservationCols.join(', ')}) VALUES (${reservationCols.map(q).join(', ')})`,
-    );
-    this.closeReservation = this.db.prepare(
-      `UPDATE reservations SET status = ?, cost_units = ?, finished_at = ? WHERE id = ? AND status = 'open'`,
-    );
-    this.bookSpend = this.db.prepare(
-      `INSERT INTO spend_daily (day, key_id, project_id, model, cost_units)
-       SELECT day, key_id, project_id, model, ? FROM reservations WHERE id = ?
-       ON CONFLICT (day, key_id, project_id, model) DO UPDATE SET cost_units = cost_units + excluded.cost_units`,
-    );
-    this.insertRequest = this.db.prepare(
-      `INSERT OR IGNORE INTO requests (${LEDGER_COLUMNS.join(', ')}) VALUES (${LEDGER_COLUMNS.map(q).join(', ')})`,
-    );
+    this.writer = this.path === ':memory:' || options.writerThread === false
+      ? new SqliteWriter(this.db, this.timezone)
+      : new SqliteWriterThread(this.path, this.timezone);
     this.writes = new WriteQueue((ops) => this.commit(ops), options);
   }
 
@@ -185,29 +174,13 @@ export class SqliteStore implements Store {
     return this.writes.ledger(entries);
   }
 
-  private commit(ops: WriteOp[]): void {
+  private async commit(ops: WriteOp[]): Promise<void> {
     if (this.closed) throw new Error('store is closed');
-    const now = new Date().toISOString();
-    const results: boolean[] = [];
-    this.transaction(() => {
-      for (const op of ops) {
-        if (op.kind === 'reserve') {
-          this.insertReservation.run(...(Object.values(reservationColumns(op.row)) as SQLInputValue[]));
-        } else if (op.kind === 'finish') {
-          const closed = Number(this.closeReservation.run(op.status, op.units, now, op.id).changes) > 0;
-          if (closed && op.units > 0) this.bookSpend.run(op.units, op.id);
-          results.push(closed);
-        } else {
-          for (const entry of op.entries) {
-            const day = localDay(Date.parse(entry.time), this.timezone);
-            this.insertRequest.run(...(Object.values(ledgerColumns(entry, day, true)) as SQLInputValue[]));
-          }
-        }
-      }
-    });
+    const plain: PlainOp[] = ops.map(plainOp);
+    const closed = await this.writer.commit(plain);
     let i = 0;
     for (const op of ops) {
-      if (op.kind === 'finish') op.resolve(results[i++]);
+      if (op.kind === 'finish') op.resolve(closed[i++]);
       else op.resolve();
     }
   }
@@ -265,6 +238,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     await this.writes.flush();
     this.closed = true;
+    if (this.writer instanceof SqliteWriterThread) await this.writer.close();
     this.db.close();
   }
 
@@ -295,7 +269,8 @@ export class SqliteStore implements Store {
   }
 }
 
-const PLACEHOLDER_RESERVATION: ReservationRow = {
-  id: '', requestId: null, owner: '', keyId: '', projectId: null, model: '', endpoint: null, day: '', createdAt: '',
-  reservedUnits: 0, inputTokens: 0, maxOutputTokens: 0, charges: [], status: 'open',
-};
+function plainOp(op: WriteOp): PlainOp {
+  if (op.kind === 'reserve') return { kind: 'reserve', row: op.row };
+  if (op.kind === 'finish') return { kind: 'finish', id: op.id, status: op.status, units: op.units };
+  return { kind: 'ledger', entries: op.entries };
+}

@@ -49,6 +49,16 @@ test('counts any string exactly as the reference does (property)', () => {
   );
 });
 
+test('long texts, ASCII (counted in place) and not, count exactly, long unbroken runs included', () => {
+  const prose = 'The quick brown fox, 1234567 times; naïve résumé — "quoted" (x) => y.\n';
+  const ascii = 'Header line\n' + 'zq'.repeat(2500) + ' ' + prose.replace(/[^\x00-\x7f]/g, 'e').repeat(80) + 'a'.repeat(6000) + '!';
+  const unicode = prose.repeat(80) + 'ü'.repeat(3000);
+  for (const text of [ascii, unicode]) {
+    assert.ok(text.length > 4096);
+    assert.equal(countTextTokens(text), reference(text));
+  }
+});
+
 test('lone surrogates count as U+FFFD, as the UTF-8 encoder writes them', () => {
   for (const text of ['\ud800', 'a\udc00b', '\udbff\udbff x', 'end \ud83d']) assert.equal(countTextTokens(text), reference(text));
 });

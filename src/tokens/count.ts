@@ -91,6 +91,8 @@ function messageTokens(message: Message, count: Counter): number {
 }
 
 const NOT_FOUND = -1;
+/** Below this many characters, encoding piece by piece costs less than copying the text. */
+const ASCII_IN_PLACE_FROM = 4096;
 
 /** The o200k_base ranks: token bytes by rank in one buffer, found by an FNV-1a hash. */
 export class O200kVocabulary {
@@ -158,12 +160,17 @@ export class O200kVocabulary {
  */
 export class O200kCounter {
   private readonly vocabulary: O200kVocabulary;
-  private readonly split = new RegExp(O200K_TOKEN_SPLIT_REGEX.source, O200K_TOKEN_SPLIT_REGEX.flags);
+  /** Sticky: the pattern's matches tile the text, so each one starts where the last ended. */
+  private readonly split = new RegExp(O200K_TOKEN_SPLIT_REGEX.source, 'uy');
+  private readonly search = new RegExp(O200K_TOKEN_SPLIT_REGEX.source, 'gu');
   private piece = new Uint8Array(256);
   private next = new Int32Array(257);
   private prev = new Int32Array(257);
   private pairRank = new Int32Array(257);
   private heap = new Float64Array(512);
+  /** The bytes the current merge works on, from `base`: this.piece, or a whole ASCII text. */
+  private bytes: Uint8Array = this.piece;
+  private base = 0;
 
   constructor(vocabulary: O200kVocabulary) {
     this.vocabulary = vocabulary;
@@ -171,25 +178,57 @@ export class O200kCounter {
 
   count(text: string): number {
     const split = this.split;
-    split.lastIndex = 0;
+    // A long ASCII text is its own UTF-8: its pieces are looked up in place, not re-encoded.
+    const ascii = text.length >= ASCII_IN_PLACE_FROM && Buffer.byteLength(text, 'utf8') === text.length ? Buffer.from(text, 'latin1') : undefined;
     let tokens = 0;
-    for (let match = split.exec(text); match !== null; match = split.exec(text)) tokens += this.countPiece(match[0]);
+    let from = 0;
+    split.lastIndex = 0;
+    // test() finds each piece's end without building a match array or a substring.
+    while (from < text.length && split.test(text)) {
+      const to = split.lastIndex;
+      if (to === from) break;
+      tokens += ascii ? this.countBytes(ascii, from, to - from) : this.countPiece(text, from, to);
+      from = to;
+    }
+    return from < text.length ? tokens + this.countBySearch(text, from) : tokens;
+  }
+
+  /** The general loop, for text the sticky pattern cannot continue on (none is known). */
+  private countBySearch(text: string, from: number): number {
+    const search = this.search;
+    search.lastIndex = from;
+    let tokens = 0;
+    for (let match = search.exec(text); match !== null; match = search.exec(text)) {
+      if (match[0].length === 0) {
+        search.lastIndex++;
+        continue;
+      }
+      tokens += this.countPiece(text, match.index, match.index + match[0].length);
+    }
     return tokens;
   }
 
-  private countPiece(piece: string): number {
-    const length = this.encode(piece);
-    if (length === 1 || this.vocabulary.rank(this.piece, 0, length) !== NOT_FOUND) return 1;
+  private countPiece(text: string, from: number, to: number): number {
+    const length = this.encode(text, from, to);
+    return this.countBytes(this.piece, 0, length);
+  }
+
+  /** Tokens in the piece bytes[start, start + length). */
+  private countBytes(bytes: Uint8Array, start: number, length: number): number {
+    if (length === 1 || this.vocabulary.rank(bytes, start, start + length) !== NOT_FOUND) return 1;
+    if (this.next.length <= length) this.grow(length);
+    this.bytes = bytes;
+    this.base = start;
     return this.merge(length);
   }
 
-  /** UTF-8 of the piece into this.piece (lone surrogates as U+FFFD, as TextEncoder does); its length. */
-  private encode(piece: string): number {
-    if (this.piece.length < piece.length * 3) this.grow(piece.length * 3);
+  /** UTF-8 of text[from, to) into this.piece (lone surrogates as U+FFFD, as TextEncoder does); its length. */
+  private encode(text: string, from: number, to: number): number {
+    if (this.piece.length < (to - from) * 3) this.grow((to - from) * 3);
     const out = this.piece;
     let n = 0;
-    for (let i = 0; i < piece.length; i++) {
-      let c = piece.charCodeAt(i);
+    for (let i = from; i < to; i++) {
+      let c = text.charCodeAt(i);
       if (c < 0x80) {
         out[n++] = c;
         continue;
@@ -200,7 +239,7 @@ export class O200kCounter {
         continue;
       }
       if (c >= 0xd800 && c <= 0xdfff) {
-        const low = c <= 0xdbff && i + 1 < piece.length ? piece.charCodeAt(i + 1) : 0;
+        const low = c <= 0xdbff && i + 1 < to ? text.charCodeAt(i + 1) : 0;
         if (low >= 0xdc00 && low <= 0xdfff) {
           c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
           i++;
@@ -219,16 +258,16 @@ export class O200kCounter {
     return n;
   }
 
-  /** Byte-pair merges over this.piece[0, length); the number of parts left. Part i starts at byte i. */
+  /** Byte-pair merges over this.bytes[base, base + length); the number of parts left. Part i starts at byte base + i. */
   private merge(length: number): number {
-    const { next, prev, pairRank } = this;
+    const { next, prev, pairRank, bytes, base } = this;
     for (let i = 0; i <= length; i++) {
       next[i] = i + 1;
       prev[i] = i - 1;
     }
     let heapSize = 0;
     for (let i = 0; i + 1 < length; i++) {
-      pairRank[i] = this.vocabulary.rank(this.piece, i, i + 2);
+      pairRank[i] = this.vocabulary.rank(bytes, base + i, base + i + 2);
       if (pairRank[i] !== NOT_FOUND) heapSize = this.push(heapSize, pairRank[i], i);
     }
     pairRank[length - 1] = NOT_FOUND;
@@ -255,7 +294,7 @@ export class O200kCounter {
   private rerank(heapSize: number, i: number, length: number): number {
     const second = this.next[i];
     const end = second < length ? this.next[second] : length + 1;
-    this.pairRank[i] = end <= length ? this.vocabulary.rank(this.piece, i, end) : NOT_FOUND;
+    this.pairRank[i] = end <= length ? this.vocabulary.rank(this.bytes, this.base + i, this.base + end) : NOT_FOUND;
     return this.pairRank[i] === NOT_FOUND ? heapSize : this.push(heapSize, this.pairRank[i], i);
   }
 

@@ -52,6 +52,10 @@ export class ChatStreamTap implements StreamTap {
 
   keep(data: string): boolean {
     if (data === '[DONE]') return true;
+    if (this.model !== undefined && isPlainContentDelta(data)) {
+      if (this.contentEvents++ === 0) this.firstContentAt = performance.now();
+      return true;
+    }
     let chunk: any;
     try {
       chunk = JSON.parse(data);
@@ -72,6 +76,20 @@ export class ChatStreamTap implements StreamTap {
     }
     return true;
   }
+}
+
+/**
+ * Most chunks of a stream are a text delta and nothing else the tap needs, which it
+ * can tell without parsing them: `"content":"` then a character other than `"` (a
+ * non-empty string) and `"usage"` absent or null. Inside a JSON string every quote is
+ * escaped, so these sequences are the chunk's own keys, never text. Anything else
+ * (JSON with spaces, tool calls, an empty delta, usage, the first chunk) is parsed.
+ */
+function isPlainContentDelta(data: string): boolean {
+  const content = data.indexOf('"content":"');
+  if (content === -1 || data.charCodeAt(content + 11) === 34) return false;
+  const usage = data.indexOf('"usage":');
+  return usage === -1 || data.startsWith('null', usage + 8);
 }
 
 export class ResponsesStreamTap implements StreamTap {

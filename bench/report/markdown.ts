@@ -1,0 +1,112 @@
+// The results as markdown tables (bench/results/latest.md, also printed).
+import type { BenchResults } from './results.ts';
+
+const f = (n: number | undefined, digits = 2) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits));
+const mb = (bytes: number | undefined) => (bytes === undefined ? '–' : (bytes / 1024 / 1024).toFixed(0));
+const x = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}×` : '–');
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function renderMarkdown(results: BenchResults): string {
+  const name = (id: string) => results.targets.find((t) => t.id === id)?.name ?? id;
+  const { meta } = results;
+  const out: string[] = [
+    '# Switchyard benchmark',
+    '',
+    `${meta.date} · Node ${meta.node} · ${meta.cpus} × ${meta.cpuModel} · ${meta.platform}${meta.quick ? ' · quick run' : ''} · ${meta.seconds.toFixed(0)} s.`,
+    'Every server is its own process on loopback; the load generator (autocannon) and the fake upstream share the same cores, so absolute numbers are the machine\'s — the ratios, measured in the same run with the targets taking turns, are the point.',
+    '',
+  ];
+  if (results.latency) {
+    const direct = (c: number) => results.latency!.find((p) => p.target === 'direct' && p.concurrency === c);
+    out.push('## Non-stream chat: latency and throughput', '');
+    out.push(
+      table(
+        ['concurrency', 'target', 'req/s', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'CPU ms/req'],
+        results.latency.map((p) => {
+          const d = direct(p.concurrency);
+          const added = p.target === 'direct' || !d ? ['–', '–'] : [f(p.p50Ms - d.p50Ms), f(p.p99Ms - d.p99Ms)];
+          return [String(p.concurrency), name(p.target), f(p.rps, 0), f(p.p50Ms), f(p.p99Ms), ...added, f(p.cpuMsPerRequest, 3)];
+        }),
+      ),
+      '',
+      '"added" is over calling the upstream directly at the same concurrency; CPU ms/req is the middle process\'s own CPU time per response.',
+      '',
+    );
+  }
+  if (results.ratios?.length) {
+    out.push('## Gateway ÷ bare proxy (same run)', '');
+    out.push(
+      table(
+        ['gateway', 'concurrency', 'added p50', 'added p99', 'p50', 'throughput', 'CPU/req'],
+        results.ratios.map((r) => [name(r.target), String(r.concurrency), x(r.addedP50VsProxy), x(r.addedP99VsProxy), x(r.p50VsProxy), x(r.throughputVsProxy), x(r.cpuPerRequestVsProxy)]),
+      ),
+      '',
+    );
+  }
+  if (results.streaming) {
+    const d = results.streaming.find((p) => p.target === 'direct');
+    out.push('## Streaming: time to first chunk and chunk relay', '');
+    out.push(
+      table(
+        ['target', 'first chunk p50 ms', 'p99 ms', 'added p50 ms', 'chunk relay p50 ms', 'p99 ms', 'added relay p50 ms'],
+        results.streaming.map((p) => [
+          name(p.target),
+          f(p.firstChunkP50Ms),
+          f(p.firstChunkP99Ms),
+          p.target === 'direct' || !d ? '–' : f(p.firstChunkP50Ms - d.firstChunkP50Ms),
+          f(p.relayP50Ms, 3),
+          f(p.relayP99Ms, 3),
+          p.target === 'direct' || !d ? '–' : f(p.relayP50Ms - d.relayP50Ms, 3),
+        ]),
+      ),
+      '',
+      'Chunk relay: the upstream stamps each chunk with the time it wrote it; the client subtracts on arrival (one monotonic clock for all processes).',
+      '',
+    );
+  }
+  if (results.streamMemory) {
+    out.push(`## Memory with ${results.streamMemory.streams} concurrent open streams`, '');
+    out.push(
+      table(
+        ['target', 'idle RSS MB', 'RSS with streams open MB', 'own memory MB (idle → open)', 'streams open', 'per stream KB'],
+        results.streamMemory.results.map((m) => [name(m.target), mb(m.idleRssBytes), mb(m.openRssBytes), `${mb(m.idlePrivateBytes)} → ${mb(m.openPrivateBytes)}`, `${m.opened}/${m.streams}`, f(m.perStreamBytes / 1024, 1)]),
+      ),
+      '',
+      '"own memory" leaves out pages shared with other processes (mostly the node binary, about 55-60 MB of every RSS here). Per stream = (RSS open − RSS idle) / streams open.',
+      '',
+    );
+  }
+  if (results.largeBodies) {
+    const { points, oversize } = results.largeBodies;
+    const direct = (size: number) => points.find((p) => p.target === 'direct' && p.sizeMb === size);
+    out.push('## Large request bodies', '');
+    out.push(
+      table(
+        ['body', 'target', 'p50 ms', 'added p50 ms', 'RSS before MB', 'peak RSS MB'],
+        points.map((p) => {
+          const d = direct(p.sizeMb);
+          return [`${p.sizeMb} MB`, name(p.target), f(p.p50Ms, 1), p.target === 'direct' || !d ? '–' : f(p.p50Ms - d.p50Ms, 1), mb(p.rssBeforeBytes), mb(p.peakRssBytes)];
+        }),
+      ),
+      '',
+    );
+    if (oversize.length) {
+      out.push(
+        table(
+          ['over the limit', 'target', 'status', 'answered in ms', 'RSS before MB', 'peak RSS MB'],
+          oversize.map((o) => [`${o.sizeMb} MB ${o.declared ? 'content-length' : 'chunked'}`, name(o.target), String(o.status), f(o.ms, 1), mb(o.rssBeforeBytes), mb(o.peakRssBytes)]),
+        ),
+        '',
+      );
+    }
+  }
+  if (results.checks?.length) {
+    out.push('## Targets', '');
+    out.push(table(['check', 'target', 'measured', ''], results.checks.map((c) => [c.what, c.target, c.value, c.ok ? 'met' : '**missed**'])), '');
+  }
+  return out.join('\n');
+}

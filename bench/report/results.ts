@@ -1,0 +1,109 @@
+// The shape of one benchmark run's results (bench/results/latest.json), and the
+// ratios and target checks derived from the measurements.
+import type { LatencyPoint } from '../suites/latency.ts';
+import type { StreamingPoint } from '../suites/streaming.ts';
+import type { StreamMemoryResult } from '../suites/stream-memory.ts';
+import type { LargeBodyPoint, OversizeResult } from '../suites/large-bodies.ts';
+import type { TargetKind } from '../lib/topology.ts';
+import { ratio } from '../lib/stats.ts';
+
+export interface TargetInfo {
+  id: string;
+  name: string;
+  kind: TargetKind;
+}
+
+export interface BenchResults {
+  meta: { date: string; node: string; cpus: number; cpuModel: string; platform: string; quick: boolean; seconds: number };
+  targets: TargetInfo[];
+  latency?: LatencyPoint[];
+  streaming?: StreamingPoint[];
+  streamMemory?: { streams: number; results: StreamMemoryResult[] };
+  largeBodies?: { points: LargeBodyPoint[]; oversize: OversizeResult[] };
+  ratios?: GatewayRatio[];
+  checks?: Check[];
+}
+
+/** One gateway scenario against the bare proxy at one concurrency, measured in the same run. */
+export interface GatewayRatio {
+  target: string;
+  concurrency: number;
+  /** (gateway p50 − direct p50) / (proxy p50 − direct p50). */
+  addedP50VsProxy: number;
+  addedP99VsProxy: number;
+  /** gateway p50 / proxy p50. */
+  p50VsProxy: number;
+  /** gateway req/s / proxy req/s. */
+  throughputVsProxy: number;
+  cpuPerRequestVsProxy: number;
+}
+
+export interface Check {
+  what: string;
+  target: string;
+  value: string;
+  ok: boolean;
+}
+
+const MB = 1024 * 1024;
+export const MEMORY_LIMIT_BYTES = 200 * MB;
+/** server.max_body_mb's default. */
+const DEFAULT_BODY_LIMIT_BYTES = 16 * MB;
+
+export function gatewayRatios(points: LatencyPoint[], targets: TargetInfo[]): GatewayRatio[] {
+  const out: GatewayRatio[] = [];
+  const at = (id: string, c: number) => points.find((p) => p.target === id && p.concurrency === c);
+  for (const gateway of targets.filter((t) => t.kind === 'gateway')) {
+    for (const c of [...new Set(points.map((p) => p.concurrency))]) {
+      const g = at(gateway.id, c);
+      const proxy = at('proxy', c);
+      const direct = at('direct', c);
+      if (!g || !proxy || !direct) continue;
+      out.push({
+        target: gateway.id,
+        concurrency: c,
+        addedP50VsProxy: ratio(g.p50Ms - direct.p50Ms, proxy.p50Ms - direct.p50Ms),
+        addedP99VsProxy: ratio(g.p99Ms - direct.p99Ms, proxy.p99Ms - direct.p99Ms),
+        p50VsProxy: ratio(g.p50Ms, proxy.p50Ms),
+        throughputVsProxy: ratio(g.rps, proxy.rps),
+        cpuPerRequestVsProxy: ratio(g.cpuMsPerRequest ?? NaN, proxy.cpuMsPerRequest ?? NaN),
+      });
+    }
+  }
+  return out;
+}
+
+/** The issue's targets, as pass/fail lines. */
+export function targetChecks(results: BenchResults): Check[] {
+  const checks: Check[] = [];
+  const name = (id: string) => results.targets.find((t) => t.id === id)?.name ?? id;
+  for (const r of results.ratios ?? []) {
+    if (r.concurrency < 16) continue;
+    checks.push({ what: `${name(r.target)}: added p50 vs bare proxy, c=${r.concurrency}`, target: '≤ 1.3×', value: `${r.addedP50VsProxy.toFixed(2)}×`, ok: r.addedP50VsProxy <= 1.3 });
+    checks.push({ what: `${name(r.target)}: throughput vs bare proxy, c=${r.concurrency}`, target: '≥ 0.75×', value: `${r.throughputVsProxy.toFixed(2)}×`, ok: r.throughputVsProxy >= 0.75 });
+  }
+  const memory = results.streamMemory;
+  for (const m of memory?.results ?? []) {
+    const target = results.targets.find((t) => t.id === m.target);
+    if (target?.kind !== 'gateway') continue;
+    const all = m.opened === m.streams;
+    checks.push({
+      what: `${target.name}: RSS with ${m.streams} open streams`,
+      target: '< 200 MB, all open',
+      value: `${(m.openRssBytes / 1024 / 1024).toFixed(0)} MB, ${m.opened}/${m.streams} open`,
+      ok: all && m.openRssBytes < MEMORY_LIMIT_BYTES,
+    });
+  }
+  for (const o of results.largeBodies?.oversize ?? []) {
+    const grew = Math.max(0, o.peakRssBytes - o.rssBeforeBytes);
+    // Declared too large: refused before a byte is read. Chunked: read only up to the limit.
+    const allowed = o.declared ? 2 * MB : DEFAULT_BODY_LIMIT_BYTES + 2 * MB;
+    checks.push({
+      what: `${name(o.target)}: ${o.sizeMb} MB body ${o.declared ? 'with content-length' : 'chunked'}`,
+      target: o.declared ? '413 before reading it' : '413, read no further than the 16 MiB limit',
+      value: `${o.status}, peak RSS +${(grew / MB).toFixed(1)} MB`,
+      ok: o.status === 413 && grew <= allowed,
+    });
+  }
+  return checks;
+}

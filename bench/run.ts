@@ -1,0 +1,113 @@
+// `npm run bench`: what the gateway adds to every call, against calling the fake
+// upstream directly and a bare pass-through proxy, all measured in one run.
+// Writes bench/results/latest.{md,json} and latency-vs-concurrency.svg.
+//
+//   npm run bench                      every suite (about 3-4 minutes on 2 cores)
+//   npm run bench -- --quick           shorter rounds, 300 streams: a smoke run
+//   npm run bench -- --suite latency   only some suites: latency, streaming, memory, bodies
+//   npm run bench -- --scenario gateway only some gateway scenarios (see bench/scenarios.ts)
+//   npm run bench -- --suite latency --scenario gateway --profile /tmp/prof
+//                                      gateways run under --cpu-prof; prints where their CPU went
+//                                      (node bench/profile-summary.ts DIR reads a folder again)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT } from './lib/processes.ts';
+import { startTopology } from './lib/topology.ts';
+import type { Topology, TopologyOptions, UpstreamSpec } from './lib/topology.ts';
+import { latencySuite } from './suites/latency.ts';
+import { streamingSuite } from './suites/streaming.ts';
+import { streamMemorySuite } from './suites/stream-memory.ts';
+import { largeBodySuite } from './suites/large-bodies.ts';
+import { gatewayRatios, targetChecks } from './report/results.ts';
+import type { BenchResults } from './report/results.ts';
+import { renderMarkdown } from './report/markdown.ts';
+import { renderLatencyPlot } from './report/plot.ts';
+import { summarizeProfiles } from './profile-summary.ts';
+
+const SUITES = ['latency', 'streaming', 'memory', 'bodies'] as const;
+type Suite = (typeof SUITES)[number];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    suite: { type: 'string', multiple: true },
+    scenario: { type: 'string', multiple: true },
+    streams: { type: 'string' },
+    profile: { type: 'string' },
+    out: { type: 'string', default: join(ROOT, 'bench/results') },
+  },
+});
+const suites = (values.suite?.flatMap((s) => s.split(',')) ?? [...SUITES]) as Suite[];
+for (const s of suites) if (!SUITES.includes(s)) throw new Error(`unknown suite '${s}': use ${SUITES.join(', ')}`);
+const quick = values.quick;
+// Each run profiles into a folder of its own, so the summary covers this run only.
+const profileDir = values.profile ? join(values.profile, `run-${Date.now()}`) : undefined;
+const topologyOptions: TopologyOptions = {
+  only: values.scenario?.flatMap((s) => s.split(',')),
+  gatewayNodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined,
+};
+const log = (line: string) => process.stdout.write(line + '\n');
+
+async function withTopology<T>(results: BenchResults, spec: UpstreamSpec, run: (t: Topology) => Promise<T>): Promise<T> {
+  const topology = await startTopology(spec, topologyOptions);
+  for (const { id, name, kind } of topology.targets) if (!results.targets.some((t) => t.id === id)) results.targets.push({ id, name, kind });
+  try {
+    return await run(topology);
+  } finally {
+    await topology.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const cpu = cpus();
+  const results: BenchResults = {
+    meta: { date: new Date().toISOString(), node: process.version, cpus: cpu.length, cpuModel: cpu[0]?.model.trim() ?? 'unknown', platform: `${platform()} ${release()}`, quick, seconds: 0 },
+    targets: [],
+  };
+  if (suites.includes('latency')) {
+    log('Non-stream chat, closed-loop load (autocannon):');
+    const options = { concurrencies: [1, 16, 64], rounds: quick ? 1 : 3, seconds: quick ? 1 : 1.5, warmupSeconds: quick ? 0.5 : 1 };
+    results.latency = await withTopology(results, { kind: 'mock', flags: [] }, (t) => latencySuite(t, options, log));
+    results.ratios = gatewayRatios(results.latency, results.targets);
+  }
+  if (suites.includes('streaming')) {
+    log('Streaming (chunk-stamping upstream, a chunk every 5 ms):');
+    const options = { firstChunkSamples: quick ? 20 : 60, relayConcurrency: 8, relayChunks: 40, rounds: quick ? 1 : 3, seconds: quick ? 1 : 2 };
+    results.streaming = await withTopology(results, { kind: 'stamp', flags: ['--chunk-delay-ms', '5'] }, (t) => streamingSuite(t, options, log));
+  }
+  if (suites.includes('memory')) {
+    const streams = Number(values.streams ?? (quick ? 300 : 1000));
+    log(`Memory with ${streams} open streams (the upstream sends a chunk every 200 ms):`);
+    const memory = await withTopology(results, { kind: 'mock', flags: ['--chunks', '100', '--chunk-delay-ms', '200'] }, (t) => streamMemorySuite(t, { streams, openTimeoutMs: 10_000 }, log));
+    results.streamMemory = { streams, results: memory };
+  }
+  if (suites.includes('bodies')) {
+    log('Large request bodies:');
+    results.largeBodies = await withTopology(results, { kind: 'mock', flags: [] }, (t) => largeBodySuite(t, { sizesMb: [1, 4], samples: quick ? 3 : 8, oversizeMb: 20 }, log));
+  }
+  results.checks = targetChecks(results);
+  results.meta.seconds = (performance.now() - started) / 1000;
+  write(results);
+  if (profileDir) log(summarizeProfiles(profileDir, 25));
+}
+
+function write(results: BenchResults): void {
+  mkdirSync(values.out!, { recursive: true });
+  const markdown = renderMarkdown(results);
+  writeFileSync(join(values.out!, 'latest.md'), markdown + '\n');
+  writeFileSync(join(values.out!, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  if (results.latency) {
+    const subtitle = `${results.meta.cpus} × ${results.meta.cpuModel}, Node ${results.meta.node}, ${results.meta.date.slice(0, 10)}`;
+    writeFileSync(join(values.out!, 'latency-vs-concurrency.svg'), renderLatencyPlot(results.latency, results.targets, subtitle));
+  }
+  log('\n' + markdown);
+  log(`\nWritten to ${values.out}/latest.md, latest.json${results.latency ? ', latency-vs-concurrency.svg' : ''}`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

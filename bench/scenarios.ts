@@ -1,0 +1,78 @@
+// The gateway configurations the benchmark compares, as data. Each runs as its own
+// process in front of the same fake upstream, beside the direct call and the bare
+// proxy, in every suite.
+//
+// Adding a scenario (e.g. routing rules, a Redis counter store, PostgreSQL): append an
+// entry below. `env` and `files` shape the process (a switchyard.yaml,
+// a database path, a log level); `setup` runs once the gateway listens and returns the
+// bearer key the load uses (e.g. a virtual key created through the admin API, with a
+// budget large enough never to refuse during the run). Nothing else changes: every
+// suite, the tables, the JSON and the plot pick the new entry up.
+import type { ServerProcess } from './lib/processes.ts';
+
+export interface ScenarioContext {
+  /** The fake upstream's origin, e.g. http://127.0.0.1:41234 (no /v1). */
+  upstream: string;
+}
+
+export interface GatewayScenario {
+  /** Short key used in the JSON results and on the plot, e.g. "gateway". */
+  id: string;
+  /** What the tables call it. */
+  name: string;
+  /**
+   * What to run instead of `src/cli.ts start`: a script (relative to the repository, or
+   * absolute) and its arguments; `--port 0` is appended. It must print "listening on http://…".
+   */
+  command?: string[];
+  /** Environment on top of the base (provider pointed at the upstream, a gateway key, log level warn). */
+  env?: (ctx: ScenarioContext) => Record<string, string>;
+  /** Files written into the gateway's working directory before it starts (e.g. switchyard.yaml). */
+  files?: (ctx: ScenarioContext) => Record<string, string>;
+  /** Runs once the gateway listens; returns the bearer key to call it with (default: the base key). */
+  setup?: (gateway: ServerProcess) => Promise<string | void>;
+}
+
+/** The key every scenario accepts unless its setup returns another. */
+export const BENCH_KEY = 'sy-bench-key-0123456789';
+const MASTER_KEY = 'sy-bench-master-0123456789';
+
+export const scenarios: GatewayScenario[] = [
+  {
+    id: 'gateway-core',
+    name: 'gateway, access stages off',
+    // parse → route → relay, with the key check but no budgets, limits or request log.
+    command: ['bench/servers/gateway-core.ts'],
+  },
+  {
+    id: 'gateway',
+    name: 'gateway (npm start)',
+    // As `npm start` runs with only env set: a plain gateway key, every request in the SQLite log.
+  },
+  {
+    id: 'gateway-budget',
+    name: 'gateway + budget key',
+    // A virtual key with a monthly budget and a rate limit: each call reserves its worst
+    // case, is counted against the limit, settles and is logged.
+    env: () => ({ SWITCHYARD_MASTER_KEY: MASTER_KEY }),
+    setup: (gateway) => createVirtualKey(gateway.origin, { name: 'bench', budgets: [{ limit_usd: 1_000_000, period: 'month' }], rate_limits: { rpm: 100_000_000 } }),
+  },
+];
+
+/** Create a virtual key through the admin API; returns its secret. */
+async function createVirtualKey(origin: string, body: object): Promise<string> {
+  const response = await fetch(`${origin}/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const created = (await response.json()) as { key?: string };
+  if (response.status !== 201 || !created.key) throw new Error(`creating the bench key failed: ${response.status} ${JSON.stringify(created)}`);
+  return created.key;
+}
+
+/** The environment every gateway scenario starts from. */
+export function baseGatewayEnv(ctx: ScenarioContext): Record<string, string> {
+  return {
+    OPENAI_BASE_URL: `${ctx.upstream}/v1`,
+    OPENAI_API_KEY: 'sk-bench-upstream-key',
+    SWITCHYARD_API_KEYS: BENCH_KEY,
+    SWITCHYARD_LOG_LEVEL: 'warn',
+  };
+}

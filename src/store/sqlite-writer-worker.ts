@@ -1,0 +1,20 @@
+// Worker thread entry: owns one SQLite connection and commits the batches it is sent.
+import { parentPort, workerData } from 'node:worker_threads';
+import { DatabaseSync } from 'node:sqlite';
+import { SqliteWriter } from './sqlite-writer.ts';
+import type { PlainOp } from './sqlite-writer.ts';
+
+const { path, timezone } = workerData as { path: string; timezone: string };
+const db = new DatabaseSync(path);
+db.exec('PRAGMA journal_mode = WAL');
+db.exec('PRAGMA synchronous = NORMAL');
+db.exec('PRAGMA busy_timeout = 5000');
+const writer = new SqliteWriter(db, timezone);
+
+parentPort!.on('message', ({ id, ops }: { id: number; ops: PlainOp[] }) => {
+  try {
+    parentPort!.postMessage({ id, closed: writer.commit(ops) });
+  } catch (error) {
+    parentPort!.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
+  }
+});
