@@ -18,7 +18,7 @@ import {
   requireObject,
   requireString,
   type JsonObject,
-} from './fields.ts';
+} from '../fields.ts';
 
 const IMAGE_MEDIA_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
 

@@ -23,7 +23,7 @@ import {
   requireNonEmptyString,
   requireObject,
   type JsonObject,
-} from './fields.ts';
+} from '../fields.ts';
 import { parseMessages, parseSystem } from './messages.ts';
 
 /** Upper budget bound (inclusive) of each level, lowest first; above the last is xhigh. */

@@ -6,59 +6,11 @@ import type { GatewayError } from '../../canonical/errors.ts';
 import { REASONING_EFFORTS } from '../../canonical/types.ts';
 import type { ImagePart, ReasoningEffort, ResponseFormat } from '../../canonical/types.ts';
 
-export type JsonObject = Record<string, unknown>;
+import { isObject, missingField, optionalBoolean, optionalInteger, optionalString, requireString } from '../fields.ts';
+import type { JsonObject } from '../fields.ts';
 
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function missingField(param: string, expected: string): GatewayError {
-  return invalidRequest(`Missing required parameter '${param}': expected ${expected}.`, param, 'missing_required_parameter');
-}
-
-export function requireObject(value: unknown, param: string): JsonObject {
-  if (value === undefined || value === null) throw missingField(param, 'an object');
-  if (!isObject(value)) throw invalidField(param, 'an object', value);
-  return value;
-}
-
-export function requireString(value: unknown, param: string, expected = 'a string'): string {
-  if (value === undefined || value === null) throw missingField(param, expected);
-  if (typeof value !== 'string') throw invalidField(param, expected, value);
-  return value;
-}
-
-export function requireNonEmptyString(value: unknown, param: string, expected: string): string {
-  const text = requireString(value, param, expected);
-  if (text.length === 0) throw invalidField(param, expected, value);
-  return text;
-}
-
-export function optionalString(value: unknown, param: string): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw invalidField(param, 'a string', value);
-  return value;
-}
-
-export function optionalBoolean(value: unknown, param: string): boolean | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean') throw invalidField(param, 'a boolean (true or false)', value);
-  return value;
-}
-
-export function optionalNumberInRange(value: unknown, param: string, min: number, max: number): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw invalidField(param, `a number from ${min} to ${max}`, value);
-  }
-  return value;
-}
-
-export function optionalInteger(value: unknown, param: string, min: number, expected: string): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw invalidField(param, expected, value);
-  return value;
-}
+export { isObject, missingField, requireObject, requireString, requireNonEmptyString, optionalString, optionalBoolean, optionalNumberInRange, optionalInteger } from '../fields.ts';
+export type { JsonObject } from '../fields.ts';
 
 export function optionalPositiveInteger(value: unknown, param: string): number | undefined {
   return optionalInteger(value, param, 1, 'a positive integer');
