@@ -70,3 +70,18 @@ export function requireInteger(value: unknown, param: string, min: number): numb
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw invalidField(param, expected, value);
   return value;
 }
+
+/** System-like content: a string, or an array of text parts (of `partType`) joined by newlines. */
+export function joinTextParts(content: unknown, path: string, partType = 'text'): string {
+  if (typeof content === 'string') return content;
+  const expected = `a string or an array of ${partType} parts`;
+  if (content === undefined || content === null) throw missingField(path, expected);
+  if (!Array.isArray(content)) throw invalidField(path, expected, content);
+  let text = '';
+  for (let i = 0; i < content.length; i++) {
+    const part = requireObject(content[i], `${path}[${i}]`);
+    if (part.type !== partType) throw invalidField(`${path}[${i}].type`, `'${partType}' (only text is allowed here)`, part.type);
+    text += (i > 0 ? '\n' : '') + requireString(part.text, `${path}[${i}].text`);
+  }
+  return text;
+}

@@ -11,6 +11,7 @@ import {
   parseJsonSchemaFormat, requireName, requireNonEmptyString, requireObject, requireString,
 } from './fields.ts';
 import type { JsonObject } from './fields.ts';
+import { joinTextParts } from '../fields.ts';
 
 const HANDLED_FIELDS = new Set([
   'model', 'messages', 'tools', 'tool_choice', 'parallel_tool_calls', 'response_format', 'max_tokens',
@@ -124,20 +125,6 @@ function parseMessage(value: unknown, path: string): Message {
     default:
       throw invalidField(`${path}.role`, ROLES, message.role);
   }
-}
-
-/** System, developer and tool content: a string, or an array of text parts. */
-function joinTextParts(content: unknown, path: string): string {
-  if (typeof content === 'string') return content;
-  if (content === undefined || content === null) throw missingField(path, 'a string or an array of text parts');
-  if (!Array.isArray(content)) throw invalidField(path, 'a string or an array of text parts', content);
-  let text = '';
-  for (let i = 0; i < content.length; i++) {
-    const part = requireObject(content[i], `${path}[${i}]`);
-    if (part.type !== 'text') throw invalidField(`${path}[${i}].type`, "'text' (only text parts are allowed here)", part.type);
-    text += (i > 0 ? '\n' : '') + requireString(part.text, `${path}[${i}].text`);
-  }
-  return text;
 }
 
 function parseUserMessage(message: JsonObject, path: string): Message {

@@ -9,6 +9,7 @@ import {
   optionalPositiveInteger, optionalReasoningEffort, optionalString, parseImageUrl, parseJsonSchemaFormat, requireName,
   requireNonEmptyString, requireObject, requireString, withoutKeys,
 } from '../openai-chat/fields.ts';
+import { joinTextParts } from '../fields.ts';
 import type { JsonObject } from '../openai-chat/fields.ts';
 import { reasoningPartOf } from './response.ts';
 
@@ -158,7 +159,7 @@ function parseInputMessage(item: JsonObject, path: string): Message {
   switch (item.role) {
     case 'system':
     case 'developer':
-      return { role: 'system', content: inputText(item.content, `${path}.content`) };
+      return { role: 'system', content: joinTextParts(item.content, `${path}.content`, 'input_text') };
     case 'user': {
       const content = item.content;
       if (typeof content === 'string') return { role: 'user', content: [{ type: 'text', text: content }] };
@@ -201,20 +202,6 @@ function parseUserPart(value: unknown, path: string): UserContent {
     default:
       throw invalidField(`${path}.type`, 'one of input_text, input_image', part.type);
   }
-}
-
-/** System/developer content: a string or input_text parts, joined by newlines. */
-function inputText(content: unknown, path: string): string {
-  if (typeof content === 'string') return content;
-  if (content === undefined || content === null) throw missingField(path, 'a string or an array of input_text parts');
-  if (!Array.isArray(content)) throw invalidField(path, 'a string or an array of input_text parts', content);
-  let text = '';
-  for (let i = 0; i < content.length; i++) {
-    const part = requireObject(content[i], `${path}[${i}]`);
-    if (part.type !== 'input_text') throw invalidField(`${path}[${i}].type`, "'input_text' (only text is allowed here)", part.type);
-    text += (i > 0 ? '\n' : '') + requireString(part.text, `${path}[${i}].text`);
-  }
-  return text;
 }
 
 function appendAssistantContent(turn: AssistantContent[], content: unknown, path: string): void {
