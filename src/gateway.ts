@@ -8,7 +8,6 @@ import type { ModelInfo, ProviderKind } from './catalog/types.ts';
 import type { ProviderAdapter } from './providers/types.ts';
 import type { Admission, Authenticator, Ledger, Principal } from './services.ts';
 import { createAccessServices } from './admin/access.ts';
-import type { AccessConfig } from './admin/access.ts';
 import { providerAdapters } from './providers/registry.ts';
 import { discoverModels } from './providers/discover.ts';
 

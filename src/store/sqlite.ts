@@ -3,12 +3,11 @@
 // synchronous=NORMAL in WAL mode makes a commit survive the process being killed (the
 // WAL is in the OS page cache) without an fsync per commit; only power loss can lose
 // the last commits.
-import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import type { LedgerEntry } from '../services.ts';
-import { localDay } from '../budget/periods.ts';
 import { schemaStatements } from './schema.ts';
 import {
-  LEDGER_COLUMNS, budgetColumns, keyColumns, ledgerColumns, requestsQuery, reservationColumns, spendQuery,
+  budgetColumns, keyColumns, requestsQuery, spendQuery,
   toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toUsageRow, usageQuery, encodeCursor,
 } from './rows.ts';
 import { WriteQueue, type WriteOp, type WriteQueueOptions } from './write-queue.ts';

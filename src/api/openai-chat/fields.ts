@@ -1,8 +1,7 @@
 // Field validators shared by the OpenAI Chat and Responses parsers. Each returns the
 // value in canonical form or throws a 400 naming the exact field path. `null` counts
 // as absent for optional fields, as OpenAI's SDKs and pydantic clients send it.
-import { invalidField, invalidRequest } from '../../canonical/errors.ts';
-import type { GatewayError } from '../../canonical/errors.ts';
+import { invalidField } from '../../canonical/errors.ts';
 import { REASONING_EFFORTS } from '../../canonical/types.ts';
 import type { ImagePart, ReasoningEffort, ResponseFormat } from '../../canonical/types.ts';
 
