@@ -11,7 +11,7 @@ export function estimateCost(request: CanonicalRequest, route: Route): CostEstim
 }
 
 /** Admission may lower (or default) the output cap; the request then carries it. */
-export function applyOutputCap(request: CanonicalRequest, _body: Record<string, unknown>, admitted: Admitted): void {
+export function applyOutputCap(request: CanonicalRequest, admitted: Admitted): void {
   if (admitted.outputCap !== undefined) request.maxOutputTokens = admitted.outputCap;
 }
 

@@ -52,7 +52,7 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
     state.admitted = await gateway.admission.admit(state.principal, state.route.model, estimateCost(request, state.route), {
       requestId, endpoint: api.endpoint, requestedMaxOutputTokens: request.maxOutputTokens ?? null,
     });
-    applyOutputCap(request, body, state.admitted);
+    applyOutputCap(request, state.admitted);
     result = await dispatch(gateway, state, request, body);
     settle(state, result);
     if (result.error && !res.headersSent) sendError(state, result.error);
