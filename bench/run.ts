@@ -46,7 +46,8 @@ const quick = values.quick;
 const profileDir = values.profile ? join(values.profile, `run-${Date.now()}`) : undefined;
 const topologyOptions: TopologyOptions = {
   only: values.scenario?.flatMap((s) => s.split(',')),
-  gatewayNodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined,
+  // As `npm start` runs the gateway (package.json), plus the profiler when asked.
+  gatewayNodeFlags: ['--max-semi-space-size=8', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
 };
 const log = (line: string) => process.stdout.write(line + '\n');
 

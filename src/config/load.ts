@@ -4,10 +4,18 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDocument, LineCounter, isScalar, visit } from 'yaml';
 import type { Document } from 'yaml';
-import { configSchema } from './schema.ts';
-import type { ConfigFile } from './schema.ts';
+import { createRequire } from 'node:module';
+import type { ConfigFile, configSchema as ConfigSchema } from './schema.ts';
 import type { ProviderKind } from '../catalog/types.ts';
 import type { AccessConfig } from '../admin/access.ts';
+
+/**
+ * The schema (and zod, about 18 MB of memory) is loaded only when there is a config
+ * file to check; a gateway configured by environment variables never loads it.
+ */
+function loadSchema(): typeof ConfigSchema {
+  return (createRequire(import.meta.url)('./schema.ts') as { configSchema: typeof ConfigSchema }).configSchema;
+}
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -89,7 +97,7 @@ export function parseConfigText(text: string, path: string, env: NodeJS.ProcessE
     throw new ConfigError(`${path}:${line}: not valid YAML: ${first.message.split('\n')[0]}. Check the indentation and quoting on that line.`);
   }
   interpolate(doc, path, lineCounter, env);
-  const result = configSchema.safeParse(doc.toJS() ?? {});
+  const result = loadSchema().safeParse(doc.toJS() ?? {});
   if (result.success) return result.data;
   const lines = result.error.issues.slice(0, 5).map((issue) => {
     const field = issue.path.join('.') || '(top level)';
