@@ -67,13 +67,6 @@ const NEVER_FORWARDED = new Set(['authorization', 'x-api-key', 'cookie', 'host',
  */
 function forwardedHeaders(state: CallState, deployment: Deployment): Record<string, string> {
   const out: Record<string, string> = { 'x-client-request-id': state.requestId };
-  const relay = state.api.relay;
-  if (relay?.passHeaders && relay.accepts(deployment, state.route!.model)) {
-    for (const name of relay.passHeaders) {
-      const value = state.req.headers[name];
-      if (typeof value === 'string') out[name] = value;
-    }
-  }
   const allow = deployment.forwardHeaders;
   if (!allow || allow.length === 0) return out;
   const headers = state.req.headers;
@@ -97,6 +90,7 @@ function allFailed(attempts: Attempt[], last: GatewayError): GatewayError {
     code: 'all_upstreams_failed',
     message: `Every deployment of this model failed: ${tried}. Last error: ${last.message}`,
     headers: last.headers,
+    source: last.source,
   });
 }
 
@@ -121,7 +115,12 @@ async function relay(state: CallState, request: CanonicalRequest, body: Record<s
   const route = state.route!;
   const changes = { effort: route.requestedEffort !== undefined ? route.effort : undefined, outputCap: state.admitted?.outputCap };
   const payload = JSON.stringify(spec.prepare(body, deployment, changes));
-  const upstream = await spec.open(deployment, payload, state.signal, request.stream, forwardedHeaders(state, deployment));
+  const headers = forwardedHeaders(state, deployment);
+  for (const name of spec.passHeaders ?? []) {
+    const value = state.req.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  const upstream = await spec.open(deployment, payload, state.signal, request.stream, headers);
   if (!request.stream) {
     let raw: Buffer;
     try {

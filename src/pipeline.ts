@@ -9,7 +9,7 @@ import type { Usage } from './canonical/types.ts';
 import { emptyUsage } from './canonical/types.ts';
 import type { InboundApi } from './api/inbound.ts';
 import { readBody, parseJsonBody } from './http/body.ts';
-import { presentedKey } from './auth/presented-key.ts';
+import { presentedKey } from './keys/presented-key.ts';
 import { resolveRoute } from './routing/resolve.ts';
 import type { Route } from './routing/resolve.ts';
 import { estimateCost, applyOutputCap, costFor } from './account.ts';
@@ -81,6 +81,8 @@ export function sendError(state: Pick<CallState, 'res' | 'api'> & { admitted?: A
   }
   const body = JSON.stringify(state.api.errorBody(error));
   res.statusCode = error.status;
+  // Which side refused: the gateway itself, or the named provider.
+  res.setHeader('x-switchyard-error-source', error.source);
   const limits = state.admitted?.headers;
   if (limits) for (const name in limits) res.setHeader(name, limits[name]);
   if (error.headers) for (const name in error.headers) res.setHeader(name, error.headers[name]);

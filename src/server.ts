@@ -7,7 +7,7 @@ import { chatApi, responsesApi, messagesApi, embeddingsApi } from './api/inbound
 import type { InboundApi } from './api/inbound.ts';
 import { handleModelCall, sendError } from './pipeline.ts';
 import { listModels, getModel } from './models-endpoint.ts';
-import { presentedKey } from './auth/presented-key.ts';
+import { presentedKey } from './keys/presented-key.ts';
 import type { Gateway } from './gateway.ts';
 import type { Principal } from './services.ts';
 

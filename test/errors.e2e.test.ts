@@ -60,6 +60,7 @@ test('a base URL without /v1 gets a 404 naming the right base URL', async () => 
 test('an unknown model is a 404 model_not_found with the closest ids', async () => {
   const err = await rejects(chat(stack.client, { model: 'gpt-5.4-mnii' }), OpenAI.NotFoundError);
   assert.equal(err.code, 'model_not_found');
+  assert.equal(err.headers.get('x-switchyard-error-source'), 'gateway');
   assert.match(err.message, /gpt-5\.4-mini/);
   assert.match(err.message, /exact/);
 });
@@ -118,6 +119,7 @@ test('an upstream 429 is relayed as a RateLimitError with its Retry-After, namin
   assert.equal(err.status, 429);
   assert.ok(err.headers.get('retry-after'));
   assert.match(err.message, /Provider openai/);
+  assert.equal(err.headers.get('x-switchyard-error-source'), 'provider:openai');
 });
 
 test('an upstream 500 is relayed as an InternalServerError naming the provider', async () => {
@@ -139,6 +141,7 @@ test('an unreachable upstream is a 502 naming the provider and what to check', a
     const err = await rejects(chat(client), OpenAI.APIError);
     assert.equal(err.status, 502);
     assert.match(err.message, /Could not reach openai/);
+    assert.equal(err.headers.get('x-switchyard-error-source'), 'provider:openai');
     assert.match(err.message, /base URL/);
   } finally {
     await gw.close();

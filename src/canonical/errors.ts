@@ -30,7 +30,7 @@ export class GatewayError extends Error {
   readonly code: string;
   readonly param: string | null;
   readonly headers: Record<string, string> | undefined;
-  readonly source: string;
+  readonly source: 'gateway' | `provider:${string}`;
 
   constructor(init: GatewayErrorInit) {
     super(init.message);

@@ -67,7 +67,7 @@ function staticKey(secret: string, env: 'master' | 'config', keyId: string, name
   };
 }
 
-function authError(code: string, message: string): GatewayError {
+export function authError(code: string, message: string): GatewayError {
   return new GatewayError({ status: 401, type: 'authentication_error', code, message });
 }
 

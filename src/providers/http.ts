@@ -50,7 +50,7 @@ export function transportError(err: unknown, url: string, options: Pick<SendOpti
     return new GatewayError({ status: 499, type: 'server_error', code: 'client_closed_request', message: `The client closed the request before ${where} answered.`, source: 'gateway' });
   }
   if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
-    return new GatewayError({ status: 504, type: 'upstream_error', code: 'upstream_timeout', message: `${where} did not answer within ${options.timeoutMs} ms. Raise the deployment's timeout_ms or check the upstream's health.`, source: `provider:${options.providerLabel}` });
+    return new GatewayError({ status: 504, type: 'upstream_error', code: 'upstream_timeout', message: `${where} did not answer within ${options.timeoutMs} ms. Raise the deployment's timeout_ms or check the upstream's health.`, source: providerSource(options.providerLabel) });
   }
   const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
   return new GatewayError({
@@ -58,8 +58,13 @@ export function transportError(err: unknown, url: string, options: Pick<SendOpti
     type: 'upstream_error',
     code: 'upstream_unreachable',
     message: `Could not reach ${where}${code ? ` (${code})` : ''}. Check the provider's base URL and that the server is running.`,
-    source: `provider:${options.providerLabel}`,
+    source: providerSource(options.providerLabel),
   });
+}
+
+/** `provider:<name>` from a label such as "anthropic (deployment anthropic:claude#0)". */
+function providerSource(label: string): `provider:${string}` {
+  return `provider:${label.split(' ', 1)[0]}`;
 }
 
 /** Scheme, host and port only: never a path with a key in it. */

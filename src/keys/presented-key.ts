@@ -1,17 +1,13 @@
 // The key a client presents, from whichever header its SDK uses.
 import type { IncomingHttpHeaders } from 'node:http';
-import { GatewayError } from '../canonical/errors.ts';
-
-export function unauthorized(code: string, message: string): GatewayError {
-  return new GatewayError({ status: 401, type: 'authentication_error', code, message });
-}
+import { authError } from './authenticator.ts';
 
 /** The key a client sent: `Authorization: Bearer <key>`, or Anthropic's `x-api-key`. */
 export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   const auth = headers.authorization;
   if (auth !== undefined) {
     if (!auth.startsWith('Bearer ') && !auth.startsWith('bearer ')) {
-      throw unauthorized('malformed_api_key', "The Authorization header is malformed: it must be 'Bearer <your Switchyard key>'.");
+      throw authError('malformed_api_key', "The Authorization header is malformed: it must be 'Bearer <your Switchyard key>'.");
     }
     return auth.slice(7).trim();
   }
