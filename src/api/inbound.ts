@@ -9,7 +9,7 @@ import type { UpstreamResponse } from '../providers/http.ts';
 import type { Endpoint } from '../routing/resolve.ts';
 import { openUpstream } from '../providers/openai/passthrough.ts';
 import { ChatStreamTap, ResponsesStreamTap, chatUsage, responsesUsage } from '../providers/openai/usage-tap.ts';
-import type { StreamTap } from '../providers/openai/usage-tap.ts';
+import type { StreamTap } from '../providers/stream-tap.ts';
 import { AnthropicStreamTap, openAnthropicUpstream, relayedAnthropicUsage } from '../providers/anthropic/relay.ts';
 import { parseChatRequest, toChatCompletion, ChatStreamEncoder } from './openai-chat/index.ts';
 import { parseResponsesRequest, toResponseObject, ResponsesStreamEncoder } from './openai-responses/index.ts';

@@ -1,7 +1,7 @@
 // A Messages API request to a Claude deployment is relayed as it came (cache_control,
 // beta fields and all), and the answer relayed as it arrives; only the usage is read.
 import type { Usage } from '../../canonical/types.ts';
-import type { StreamTap } from '../openai/usage-tap.ts';
+import { CountingTap } from '../stream-tap.ts';
 import { readText, sendUpstream, transportError } from '../http.ts';
 import type { UpstreamResponse } from '../http.ts';
 import type { Deployment } from '../types.ts';
@@ -40,15 +40,11 @@ export function relayedAnthropicUsage(json: any): Usage | undefined {
  * Usage of a relayed stream: input (and cache) counts come in message_start, the
  * final output count in the last message_delta.
  */
-export class AnthropicStreamTap implements StreamTap {
-  usage: Usage | undefined;
-  model: string | undefined;
-  contentEvents = 0;
-  firstContentAt = 0;
+export class AnthropicStreamTap extends CountingTap {
 
   keep(data: string, event: string | undefined): boolean {
     if (event === 'content_block_delta') {
-      if (this.contentEvents++ === 0) this.firstContentAt = performance.now();
+      this.sawContent();
     } else if (event === 'message_start' || event === 'message_delta') {
       try {
         const json = JSON.parse(data);

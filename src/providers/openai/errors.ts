@@ -35,14 +35,3 @@ export function openaiUpstreamError(status: number, bodyText: string, deployment
     source: `provider:${deployment.provider}`,
   });
 }
-
-/** An upstream that died after its answer (a stream, or a body) had started. */
-export function streamInterrupted(deployment: Deployment, err: Error, what = 'the stream'): GatewayError {
-  return new GatewayError({
-    status: 502,
-    type: 'upstream_error',
-    code: 'upstream_stream_interrupted',
-    message: `Provider ${deployment.provider} (${deployment.id}) stopped in the middle of ${what} (${err.message}). The partial answer is incomplete; retry the request.`,
-    source: `provider:${deployment.provider}`,
-  });
-}

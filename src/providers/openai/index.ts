@@ -8,7 +8,8 @@ import type { CallContext, ProviderAdapter, Target } from '../types.ts';
 import { toChatRequest, fromChatResponse, ChatStreamDecoder } from '../../api/openai-chat/index.ts';
 import { openUpstream } from './passthrough.ts';
 import { primeStream } from '../stream-decode.ts';
-import { openaiUpstreamError, streamInterrupted } from './errors.ts';
+import { openaiUpstreamError } from './errors.ts';
+import { streamInterrupted } from '../relay-stream.ts';
 
 export const openaiProvider: ProviderAdapter = {
   kind: 'openai',

@@ -1,5 +1,6 @@
 // Reading usage out of an OpenAI-format stream that is relayed as it comes.
 import type { Usage } from '../../canonical/types.ts';
+import { CountingTap } from '../stream-tap.ts';
 
 /** Usage in a Chat Completions body or chunk (`usage` object). */
 export function chatUsage(u: any): Usage | undefined {
@@ -23,37 +24,18 @@ export function responsesUsage(u: any): Usage | undefined {
   };
 }
 
-/**
- * Watches the events of a relayed stream. `keep` says whether the event goes to the
- * client (false only for the usage chunk the gateway asked for on the client's behalf).
- * `contentEvents` counts events that carried generated content: OpenAI-format
- * upstreams send about one token per chunk, so it is the output estimate used only
- * when a stream ends before the upstream reports usage.
- */
-export interface StreamTap {
-  usage: Usage | undefined;
-  model: string | undefined;
-  contentEvents: number;
-  /** ms from the start of the call to the first content event. */
-  firstContentAt: number;
-  keep(data: string, event: string | undefined): boolean;
-}
-
-export class ChatStreamTap implements StreamTap {
-  usage: Usage | undefined;
-  model: string | undefined;
-  contentEvents = 0;
-  firstContentAt = 0;
+export class ChatStreamTap extends CountingTap {
   private readonly dropUsageChunk: boolean;
 
   constructor(dropUsageChunk: boolean) {
+    super();
     this.dropUsageChunk = dropUsageChunk;
   }
 
   keep(data: string): boolean {
     if (data === '[DONE]') return true;
     if (this.model !== undefined && isPlainContentDelta(data)) {
-      if (this.contentEvents++ === 0) this.firstContentAt = performance.now();
+      this.sawContent();
       return true;
     }
     let chunk: any;
@@ -67,7 +49,7 @@ export class ChatStreamTap implements StreamTap {
     if (choice?.delta) {
       const d = choice.delta;
       if (d.content || d.reasoning_content || d.reasoning || d.tool_calls || d.refusal) {
-        if (this.contentEvents++ === 0) this.firstContentAt = performance.now();
+        this.sawContent();
       }
     }
     if (chunk.usage) {
@@ -92,16 +74,12 @@ function isPlainContentDelta(data: string): boolean {
   return usage === -1 || data.startsWith('null', usage + 8);
 }
 
-export class ResponsesStreamTap implements StreamTap {
-  usage: Usage | undefined;
-  model: string | undefined;
-  contentEvents = 0;
-  firstContentAt = 0;
+export class ResponsesStreamTap extends CountingTap {
 
   keep(data: string, event: string | undefined): boolean {
     const type = event ?? '';
     if (type.endsWith('.delta')) {
-      if (this.contentEvents++ === 0) this.firstContentAt = performance.now();
+      this.sawContent();
       return true;
     }
     if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed' || type === 'response.created') {
