@@ -1,5 +1,5 @@
 // What the gateway sends clients, checked against OpenAI's official OpenAPI schema
-// (shared/fixtures/openai/openapi.yaml): chat completions and their chunks, Responses
+// (fixtures/openai/openapi.yaml): chat completions and their chunks, Responses
 // objects and every Responses stream event, embeddings, the models list and errors,
 // for models relayed to an OpenAI-compatible upstream and models translated from
 // Anthropic and Gemini. Raw bodies are validated (fetch, not the SDK's parsed objects).
@@ -25,7 +25,7 @@ after(() => stack.close());
 // ---- where the document is stricter than OpenAI's own traffic ----
 
 interface Evidence {
-  /** A recorded OpenAI body in shared/fixtures. */
+  /** A recorded OpenAI body in fixtures. */
   fixture: string;
   /** For a stream recording: the event type whose payload shows the deviation. */
   event?: string;

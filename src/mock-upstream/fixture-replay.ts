@@ -1,4 +1,4 @@
-// x-mock-fixture: replay a recorded body from shared/fixtures byte for byte, with
+// x-mock-fixture: replay a recorded body from the repository's fixtures/ byte for byte, with
 // the content type and HTTP status it was recorded with (INDEX.json). A request
 // file or a bare exchange name plays the exchange's response file. `.jsonl` files
 // hold only the data: payloads (PROVENANCE.md); they are replayed as SSE rebuilt
@@ -9,7 +9,7 @@ import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Reply, Template } from './wire.ts';
 
-export const DEFAULT_FIXTURES_DIR = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
+export const DEFAULT_FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 
 interface IndexEntry {
   file: string;

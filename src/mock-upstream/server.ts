@@ -24,7 +24,7 @@
 //                                     `data: {"error":…}`, Responses `error` + `response.failed`, Anthropic
 //                                     `event: error` overloaded_error, Gemini a bare JSON error) and end;
 //                                     non-stream: the provider's overloaded error (OpenAI 503, Anthropic 529, Gemini 503)
-//   x-mock-fixture: <path>            replay shared/fixtures/<path> byte for byte (a request file or bare
+//   x-mock-fixture: <path>            replay fixtures/<path> byte for byte (a request file or bare
 //                                     exchange name plays its response); x-mock-status overrides its status
 //   x-mock-cached-tokens: <n>         report n input tokens as read from the provider's prompt cache
 //   x-mock-hang: 1                    never answer (for timeout tests); the socket stays open until closed
@@ -67,7 +67,7 @@ export interface MockOptions {
   record?: boolean;
   /** How many requests `requests` keeps; default 1000. */
   maxRecorded?: number;
-  /** Where x-mock-fixture looks; default ../shared/fixtures beside the repository. */
+  /** Where x-mock-fixture looks; default the repository's fixtures/. */
   fixturesDir?: string;
   /** Source of randomness for failRate (tests pass a fixed one). */
   random?: () => number;

@@ -1,11 +1,12 @@
-// Loads the recorded wire traffic in <repo>/../shared/fixtures for tests. Paths are
+// Loads the recorded wire traffic in <repo>/fixtures (copied from the project's shared
+// fixtures with their PROVENANCE.md and LICENSES) for tests. Paths are
 // relative to that fixtures folder, e.g. "openai/chat-basic.json".
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SseParser } from '../canonical/sse.ts';
 import type { SseEvent } from '../canonical/sse.ts';
 
-const FIXTURES_ROOT = new URL('../../../shared/fixtures/', import.meta.url);
+const FIXTURES_ROOT = new URL('../../fixtures/', import.meta.url);
 
 export function fixturePath(rel: string): string {
   return fileURLToPath(new URL(rel, FIXTURES_ROOT));

@@ -9,7 +9,7 @@ import type { CanonicalRequest } from '../canonical/types.ts';
 // The reference: gpt-tokenizer's o200k encoder, with special-token text taken as plain
 // text (what a provider does with a prompt that mentions "<|endoftext|>").
 const reference = (text: string) => countTokens(text, { disallowedSpecial: new Set() });
-const FIXTURES = new URL('../../../shared/fixtures/', import.meta.url);
+const FIXTURES = new URL('../../fixtures/', import.meta.url);
 
 test('counts every recorded provider exchange exactly as the reference tokenizer does', () => {
   let files = 0;

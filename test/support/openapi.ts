@@ -1,4 +1,4 @@
-// OpenAI's official OpenAPI document (shared/fixtures/openai/openapi.yaml) as JSON
+// OpenAI's official OpenAPI document (fixtures/openai/openapi.yaml) as JSON
 // Schema validators, for checking that what the gateway sends a client is what
 // OpenAI's own API would send. The 3 MB document is parsed once per process.
 //
@@ -16,7 +16,7 @@ import { parse } from 'yaml';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 
-const OPENAPI_PATH = new URL('../../../shared/fixtures/openai/openapi.yaml', import.meta.url);
+const OPENAPI_PATH = new URL('../../fixtures/openai/openapi.yaml', import.meta.url);
 const DOCUMENT_ID = 'https://switchyard.test/openai-openapi.json';
 /** OpenAPI keywords that are annotations only (the `x-*` ones are collected from the document). */
 const OPENAPI_KEYWORDS = ['discriminator', 'example', 'xml', 'externalDocs'];

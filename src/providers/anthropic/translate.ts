@@ -1,5 +1,5 @@
 // Canonical <-> Anthropic Messages API, as pure functions. Wire shapes follow the
-// recordings in shared/fixtures/anthropic/.
+// recordings in fixtures/anthropic/.
 //
 // JSON output: Anthropic has no response_format, so a JSON request becomes one extra
 // tool (named by `jsonToolName`) whose input schema is the requested schema; the

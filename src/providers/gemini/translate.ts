@@ -1,5 +1,5 @@
 // Canonical <-> Gemini generateContent, as pure functions. Wire shapes follow the
-// recordings in shared/fixtures/gemini/.
+// recordings in fixtures/gemini/.
 //
 // Images: base64 data (or a data: URL) is sent as inlineData; an http(s) URL is sent
 // as fileData.fileUri, which Gemini fetches itself (the gateway downloads nothing;

@@ -27,7 +27,7 @@ function tapAll(datas: string[], dropUsageChunk: boolean) {
   return { tap, kept };
 }
 
-const chatStreams = readdirSync(fileURLToPath(new URL('../../../../shared/fixtures/openai/', import.meta.url))).filter((f) => f.startsWith('chat-stream') && (f.endsWith('.sse') || f.endsWith('.jsonl')));
+const chatStreams = readdirSync(fileURLToPath(new URL('../../../fixtures/openai/', import.meta.url))).filter((f) => f.startsWith('chat-stream') && (f.endsWith('.sse') || f.endsWith('.jsonl')));
 
 test('on every recorded chat stream the tap finds the model, the usage and the content events a full parse finds', () => {
   assert.ok(chatStreams.length >= 8, 'the recorded chat streams were found');
