@@ -66,8 +66,6 @@ export interface AccessConfig {
   log?: Logger;
   /** How long a key lookup is cached (and so how soon a revoke elsewhere applies); default 1000 ms. */
   keyCacheTtlMs?: number;
-  /** A process whose heartbeat is older than this is presumed dead; default 30 s. */
-  instanceStaleMs?: number;
   /** Largest admin JSON body; default 1 MiB. */
   adminMaxBodyBytes?: number;
 }
@@ -95,7 +93,8 @@ export async function createAccessServices(config: AccessConfig): Promise<Access
   assertTimeZone(timezone);
   const masterKey = config.masterKey ?? process.env.SWITCHYARD_MASTER_KEY;
   const onError = (message: string, error: unknown) => log('error', message, { error: errorText(error) });
-  const store = await openStore({ ...config, timezone, onError });
+  const onWarn = (message: string, fields: Record<string, unknown>) => log('warn', message, fields);
+  const store = await openStore({ ...config, timezone, onError, onWarn });
   // Redis and PostgreSQL drivers are loaded only when configured (memory, start time).
   const counters: Counters = config.redisUrl
     ? new (await import('../limits/redis-counters.ts')).RedisCounters({ url: config.redisUrl, prefix: config.redisPrefix })
@@ -111,14 +110,16 @@ export async function createAccessServices(config: AccessConfig): Promise<Access
     testKeyModels: config.testKeyModels, modelRateLimits: config.modelRateLimits, modelOutputCaps: config.modelOutputCaps, catalog: config.catalog,
   });
   const admin = new AdminService({ store, timezone, onChange: () => directory.invalidate() });
-  const staleMs = config.instanceStaleMs ?? 30_000;
   const reconcile = async () => {
-    const settled = await reconcileReservations({ store, counters, self, staleMs });
+    const settled = await reconcileReservations({ store, counters, self });
     if (settled > 0) log('warn', 'billed reservations left open by a stopped process at their reserved worst case', { reservations: settled });
     return settled;
   };
 
   try {
+    // The lock that says this process is alive comes first, before anything is reserved;
+    // orphans of dead processes are billed before start() returns, so before /readyz says ready.
+    await store.claimInstance(self.id);
     await store.heartbeat(self);
     await reconcile();
   } catch (error) {

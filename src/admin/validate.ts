@@ -3,6 +3,7 @@
 // typo ("rate_limit") never silently leaves a key unlimited.
 import { invalidField, invalidRequest } from '../canonical/errors.ts';
 import { PERIODS, type Period } from '../budget/periods.ts';
+import { parseIsoTime } from './iso-time.ts';
 import type { BudgetScope, KeyEnv, KeyRateLimits, OutputCapPolicy, RateLimits } from '../store/types.ts';
 
 export interface BudgetInput {
@@ -77,9 +78,9 @@ function nullable<T>(value: unknown, parse: (v: unknown) => T): T | null {
   return value === null ? null : parse(value);
 }
 
+/** A bare date is midnight UTC. */
 function time(value: unknown, path: string): string {
-  if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw invalidField(path, 'an ISO 8601 time such as "2026-12-31T23:59:59Z"', value);
-  return new Date(value).toISOString();
+  return parseIsoTime(value, path).toISOString();
 }
 
 function metadata(value: unknown, path: string): Obj {

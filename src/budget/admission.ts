@@ -16,6 +16,7 @@ import { matchesAny, matchesPattern } from '../limits/patterns.ts';
 import { planRates, rateHeaders, rateLimitError, type RatePlan } from '../limits/rate-plan.ts';
 import { errorText, type Logger } from '../ledger/logger.ts';
 import type { Admission, Admitted, CostEstimate, Principal } from '../services.ts';
+import { isValidCost } from '../store/sanitize.ts';
 import type { OutputCapPolicy, RateLimits, ReservationRow, Store } from '../store/types.ts';
 import type { SpendAlerts } from './alerts.ts';
 import { toUnits } from './money.ts';
@@ -186,7 +187,7 @@ export class AccessAdmission implements Admission {
   finish(admitted: AccessAdmitted, usage: Usage | null, costUsd: number): void {
     const { counters, store, alerts } = this.options;
     let units = toUnits(costUsd);
-    if (!Number.isFinite(costUsd) || costUsd < 0) {
+    if (!isValidCost(costUsd)) {
       // A cost we cannot trust is billed as the reserved worst case, never as nothing.
       this.options.log('error', 'settled with an invalid cost; billing the reserved worst case', { reservation: admitted.id, cost: String(costUsd) });
       units = admitted.reservedUnits;

@@ -2,8 +2,9 @@
 // have reached the upstream and cost money we never learned of, so it is billed at
 // its reserved worst case: a hard budget stays on the safe side, the request gets a
 // ledger row (status 0, error_code "interrupted"), and it is closed so it is never
-// counted twice. An owner is dead when its heartbeat row is missing, its pid is gone
-// on this host, or (other hosts) its heartbeat is older than `staleMs`.
+// counted twice. An owner is dead when the lock it claimed at start is free
+// (store.instanceAlive): a lock that ends with the process, unlike a pid, which a zombie
+// keeps for a while and a new process may reuse.
 import type { LedgerEntry } from '../services.ts';
 import type { Counters } from '../limits/counters.ts';
 import type { InstanceRow, ReservationRow, Store } from '../store/types.ts';
@@ -14,16 +15,17 @@ export interface ReconcileOptions {
   store: Store;
   counters: Counters;
   self: InstanceRow;
-  staleMs: number;
-  now?: number;
 }
 
 export async function reconcileReservations(options: ReconcileOptions): Promise<number> {
   const { store, counters, self } = options;
-  const now = options.now ?? Date.now();
   const [open, instances] = await Promise.all([store.openReservations(), store.instances()]);
-  const byId = new Map(instances.map((instance) => [instance.id, instance]));
-  const orphans = open.filter((r) => r.owner !== self.id && ownerIsDead(byId.get(r.owner), self, options.staleMs, now));
+  const owners = new Set([...open.map((r) => r.owner), ...instances.map((i) => i.id)]);
+  owners.delete(self.id);
+  const dead = new Set<string>();
+  for (const owner of owners) if (!(await store.instanceAlive(owner))) dead.add(owner);
+  const orphans = open.filter((r) => dead.has(r.owner));
+  for (const instance of instances) if (dead.has(instance.id)) await store.removeInstance(instance.id);
   if (orphans.length === 0) return 0;
   // Closing and the ledger row are queued in the same tick, so they commit together.
   const closing = orphans.map((r) => store.finishReservation(r.id, 'reconciled', r.reservedUnits));
@@ -39,25 +41,6 @@ export async function reconcileReservations(options: ReconcileOptions): Promise<
     if (counters.shared) await settleShared(counters, orphans[i]);
   }
   return count;
-}
-
-function ownerIsDead(owner: InstanceRow | undefined, self: InstanceRow, staleMs: number, now: number): boolean {
-  if (!owner) return true;
-  if (owner.host === self.host) {
-    // A restarted container reuses its pid (often 1): same host and pid, other id = an earlier life.
-    if (owner.pid === self.pid) return true;
-    if (!pidAlive(owner.pid)) return true;
-  }
-  return now - Date.parse(owner.seenAt) > staleMs;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function settleShared(counters: Counters, reservation: ReservationRow): Promise<void> {

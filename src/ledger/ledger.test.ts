@@ -18,11 +18,9 @@ test('record() returns at once; rows are written in batches and all of them land
   const ledger = new StoreLedger(store, () => {});
   const reader = new DatabaseSync(path);
   const count = () => (reader.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number }).n;
-  const started = performance.now();
   for (let i = 0; i < 5000; i++) ledger.record(entry(i));
-  const elapsed = performance.now() - started;
+  // Speed lives in the benchmark; here: record() only queues, nothing is written synchronously.
   assert.equal(count(), 0, 'nothing written on the request path');
-  assert.ok(elapsed < 500, `recording 5000 rows took ${elapsed} ms`);
   await ledger.close();
   assert.equal(count(), 5000);
   reader.close();

@@ -3,10 +3,11 @@
 // (bulk inserts from a JSON parameter), whatever its size.
 import pg from 'pg';
 import type { LedgerEntry } from '../services.ts';
-import { localDay } from '../budget/periods.ts';
+import { isRowError, writeBatch, type BatchOutcome } from './postgres-batch.ts';
+import { PostgresInstanceLocks } from './postgres-instance-lock.ts';
 import { schemaStatements } from './schema.ts';
 import {
-  LEDGER_COLUMNS, budgetColumns, encodeCursor, keyColumns, ledgerColumns, requestsQuery, reservationColumns, spendQuery,
+  budgetColumns, encodeCursor, keyColumns, requestsQuery, spendQuery,
   toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toUsageRow, usageQuery,
 } from './rows.ts';
 import { WriteQueue, type WriteOp, type WriteQueueOptions } from './write-queue.ts';
@@ -31,10 +32,14 @@ export class PostgresStore implements Store {
   private readonly pool: pg.Pool;
   private readonly timezone: string;
   private readonly writes: WriteQueue;
+  private readonly onError: (message: string, error: unknown) => void;
+  private readonly locks: PostgresInstanceLocks;
   private closed = false;
 
   private constructor(pool: pg.Pool, options: PostgresStoreOptions) {
     this.pool = pool;
+    this.onError = options.onError ?? (() => {});
+    this.locks = new PostgresInstanceLocks(options.url, options.schema ?? 'public', pool, this.onError);
     this.timezone = options.timezone ?? 'UTC';
     this.writes = new WriteQueue((ops) => this.commit(ops), options);
   }
@@ -186,34 +191,24 @@ export class PostgresStore implements Store {
 
   private async commit(ops: WriteOp[]): Promise<void> {
     if (this.closed) throw new Error('store is closed');
-    const reservations: Row[] = [];
-    const finishes = new Map<string, { status: string; units: number }>();
-    const requests: Row[] = [];
-    for (const op of ops) {
-      if (op.kind === 'reserve') reservations.push({ ...reservationColumns(op.row), charges: op.row.charges });
-      else if (op.kind === 'finish') { if (!finishes.has(op.id)) finishes.set(op.id, { status: op.status, units: op.units }); }
-      else for (const entry of op.entries) requests.push(ledgerColumns(entry, localDay(Date.parse(entry.time), this.timezone), false));
+    let outcome: BatchOutcome;
+    try {
+      outcome = await this.transaction((client) => writeBatch(client, ops, this.timezone, false));
+    } catch (error) {
+      if (!isRowError(error)) throw error;
+      // One row the database refuses must not fail the others: redo with a savepoint per row.
+      this.onError(`a write batch of ${ops.length} operations had a row the database refused; committing the others row by row`, error);
+      outcome = await this.transaction((client) => writeBatch(client, ops, this.timezone, true));
     }
-    let closed = new Set<string>();
-    await this.transaction(async (client) => {
-      if (reservations.length) {
-        await client.query(`INSERT INTO reservations SELECT * FROM json_populate_recordset(NULL::reservations, $1)`, [JSON.stringify(reservations)]);
-      }
-      if (finishes.size) closed = await closeReservations(client, finishes);
-      if (requests.length) {
-        const columns = LEDGER_COLUMNS.join(', ');
-        await client.query(
-          `INSERT INTO requests (${columns}) SELECT ${columns} FROM json_populate_recordset(NULL::requests, $1) ON CONFLICT DO NOTHING`,
-          [JSON.stringify(requests)],
-        );
-      }
-    });
+    for (const { entry, error } of outcome.dropped) {
+      this.onError(`request row ${entry.requestId} (attempt ${entry.attempt}) was refused by the database and dropped`, error);
+    }
     for (const op of ops) {
-      if (op.kind === 'finish') {
-        // Each id closes once: the first op for it reports true, any duplicate false.
-        const first = closed.delete(op.id);
-        op.resolve(first);
-      } else op.resolve();
+      const failure = outcome.failed.get(op);
+      if (failure !== undefined) op.reject(failure);
+      // Each id closes once: the first op for it reports true, any duplicate false.
+      else if (op.kind === 'finish') op.resolve(outcome.closed.delete(op.id));
+      else op.resolve();
     }
   }
 
@@ -248,6 +243,14 @@ export class PostgresStore implements Store {
     return (result.rowCount ?? 0) > 0;
   }
 
+  claimInstance(id: string): Promise<void> {
+    return this.locks.claim(id);
+  }
+
+  instanceAlive(id: string): Promise<boolean> {
+    return this.locks.alive(id);
+  }
+
   async heartbeat(instance: InstanceRow): Promise<void> {
     await this.pool.query(
       `INSERT INTO instances (id, host, pid, seen_at) VALUES ($1, $2, $3, $4)
@@ -272,6 +275,7 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     await this.writes.flush();
     this.closed = true;
+    await this.locks.releaseAll();
     await this.pool.end();
   }
 
@@ -291,12 +295,13 @@ export class PostgresStore implements Store {
     );
   }
 
-  private async transaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      await work(client);
+      const result = await work(client);
       await client.query('COMMIT');
+      return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
       throw error;
@@ -304,27 +309,4 @@ export class PostgresStore implements Store {
       client.release();
     }
   }
-}
-
-/**
- * Close open reservations and book their cost on spend_daily, in one statement.
- * Spend rows are upserted in key order so concurrent batches lock them in the same order.
- */
-async function closeReservations(client: pg.PoolClient, finishes: Map<string, { status: string; units: number }>): Promise<Set<string>> {
-  const input = JSON.stringify([...finishes].map(([id, f]) => ({ id, status: f.status, units: f.units })));
-  const result = await client.query(
-    `WITH input AS (SELECT * FROM json_to_recordset($1::json) AS t(id text, status text, units bigint)),
-     done AS (
-       UPDATE reservations r SET status = i.status, cost_units = i.units, finished_at = now()
-       FROM input i WHERE r.id = i.id AND r.status = 'open'
-       RETURNING r.id, r.day, r.key_id, r.project_id, r.model, i.units),
-     booked AS (
-       INSERT INTO spend_daily (day, key_id, project_id, model, cost_units)
-       SELECT day, key_id, project_id, model, SUM(units) FROM done WHERE units > 0
-       GROUP BY day, key_id, project_id, model ORDER BY day, key_id, project_id, model
-       ON CONFLICT (day, key_id, project_id, model) DO UPDATE SET cost_units = spend_daily.cost_units + excluded.cost_units)
-     SELECT id FROM done`,
-    [input],
-  );
-  return new Set(result.rows.map((row: Row) => String(row.id)));
 }

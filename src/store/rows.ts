@@ -3,6 +3,7 @@
 // objects, timestamptz as Date and bigint as string. Both map to the same rows here.
 import type { LedgerEntry } from '../services.ts';
 import { globToLike } from '../limits/patterns.ts';
+import { isCleanText, isCount } from './sanitize.ts';
 import type {
   BudgetRow, Charge, InstanceRow, KeyRow, ProjectRow, RequestQuery, RequestRow, ReservationRow, SpendScope, UsageQuery, UsageRow,
 } from './types.ts';
@@ -310,10 +311,17 @@ export function encodeCursor(row: RequestRow): string {
   return Buffer.from(JSON.stringify({ t: row.time, r: row.request_id, a: row.attempt } satisfies Cursor)).toString('base64url');
 }
 
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** A cursor this store issued, or undefined: a forged one never reaches a query. */
 export function decodeCursor(cursor: string): Cursor | undefined {
+  if (cursor.length > 1024) return undefined;
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Cursor;
-    if (typeof value.t === 'string' && typeof value.r === 'string' && typeof value.a === 'number') return value;
+    if (!value || typeof value.t !== 'string' || typeof value.r !== 'string' || !isCount(value.a, 2_147_483_647)) return undefined;
+    if (!CURSOR_TIME.test(value.t) || Number.isNaN(Date.parse(value.t)) || new Date(value.t).toISOString() !== value.t) return undefined;
+    if (value.t.startsWith('0000') || !isCleanText(value.r)) return undefined;
+    return { t: value.t, r: value.r, a: value.a };
   } catch { /* fall through */ }
   return undefined;
 }

@@ -37,6 +37,8 @@ export function schemaStatements(dialect: Dialect): string[] {
       cost_units ${big}, finished_at ${time})`,
     `CREATE INDEX IF NOT EXISTS reservations_open ON reservations (status) WHERE status = 'open'`,
     `CREATE INDEX IF NOT EXISTS reservations_created ON reservations (created_at)`,
+    // A request row whose usage could not be trusted takes its reservation's booked cost.
+    `CREATE INDEX IF NOT EXISTS reservations_request ON reservations (request_id)`,
     `CREATE TABLE IF NOT EXISTS spend_daily (
       day TEXT NOT NULL, key_id TEXT NOT NULL, project_id TEXT NOT NULL, model TEXT NOT NULL,
       cost_units ${big} NOT NULL, PRIMARY KEY (day, key_id, project_id, model))`,

@@ -13,7 +13,7 @@ const writer = new SqliteWriter(db, timezone);
 
 parentPort!.on('message', ({ id, ops }: { id: number; ops: PlainOp[] }) => {
   try {
-    parentPort!.postMessage({ id, closed: writer.commit(ops) });
+    parentPort!.postMessage({ id, result: writer.commit(ops) });
   } catch (error) {
     parentPort!.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
   }

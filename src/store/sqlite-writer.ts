@@ -6,13 +6,31 @@ import { Worker } from 'node:worker_threads';
 import type { LedgerEntry } from '../services.ts';
 import { localDay } from '../budget/periods.ts';
 import { LEDGER_COLUMNS, ledgerColumns, reservationColumns } from './rows.ts';
+import { resolvedCost, type StoredEntry } from './sanitize.ts';
 import type { ReservationRow, ReservationStatus } from './types.ts';
 
 /** A write without its promise callbacks: what crosses to the writer thread. */
 export type PlainOp =
   | { kind: 'reserve'; row: ReservationRow }
-  | { kind: 'finish'; id: string; status: Exclude<ReservationStatus, 'open'>; units: number }
-  | { kind: 'ledger'; entries: LedgerEntry[] };
+  | { kind: 'finish'; id: string; status: Exclude<ReservationStatus, 'open'>; units: number | null }
+  | { kind: 'ledger'; entries: StoredEntry[] };
+
+/** What a batch did: per finish op whether it closed its reservation; ops and rows refused alone. */
+export interface CommitResult {
+  closed: boolean[];
+  /** Index of an op the database refused (it failed alone), with why. */
+  failed: Array<{ op: number; error: string }>;
+  /** Request rows refused even after sanitising, reported by request id. */
+  dropped: Array<{ requestId: string; attempt: number; error: string }>;
+}
+
+/** Constraint, type mismatch, too big, out of range: the row's fault, not the database's. */
+function isRowError(error: unknown): boolean {
+  const code = (error as { errcode?: unknown }).errcode;
+  return typeof code === 'number' && [18, 19, 20, 25].includes(code & 0xff);
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 const q = () => '?';
 
@@ -23,72 +41,110 @@ export class SqliteWriter {
   private readonly closeReservation: StatementSync;
   private readonly bookSpend: StatementSync;
   private readonly insertRequest: StatementSync;
+  private readonly bookedCost: StatementSync;
 
   constructor(db: DatabaseSync, timezone: string) {
     this.db = db;
     this.timezone = timezone;
     const reservationCols = Object.keys(reservationColumns(PLACEHOLDER_RESERVATION));
     this.insertReservation = db.prepare(`INSERT INTO reservations (${reservationCols.join(', ')}) VALUES (${reservationCols.map(q).join(', ')})`);
-    this.closeReservation = db.prepare(`UPDATE reservations SET status = ?, cost_units = ?, finished_at = ? WHERE id = ? AND status = 'open'`);
+    // A null cost (one that could not be trusted) bills the reserved worst case.
+    this.closeReservation = db.prepare(`UPDATE reservations SET status = ?, cost_units = COALESCE(?, reserved_units), finished_at = ? WHERE id = ? AND status = 'open'`);
     this.bookSpend = db.prepare(
       `INSERT INTO spend_daily (day, key_id, project_id, model, cost_units)
-       SELECT day, key_id, project_id, model, ? FROM reservations WHERE id = ?
+       SELECT day, key_id, project_id, model, cost_units FROM reservations WHERE id = ? AND cost_units > 0
        ON CONFLICT (day, key_id, project_id, model) DO UPDATE SET cost_units = cost_units + excluded.cost_units`,
     );
-    this.insertRequest = db.prepare(`INSERT OR IGNORE INTO requests (${LEDGER_COLUMNS.join(', ')}) VALUES (${LEDGER_COLUMNS.map(q).join(', ')})`);
+    // Not INSERT OR IGNORE: that also skips a row failing NOT NULL, silently. Only a duplicate is ignored.
+    this.insertRequest = db.prepare(
+      `INSERT INTO requests (${LEDGER_COLUMNS.join(', ')}) VALUES (${LEDGER_COLUMNS.map(q).join(', ')}) ON CONFLICT (request_id, attempt) DO NOTHING`,
+    );
+    this.bookedCost = db.prepare(`SELECT SUM(COALESCE(cost_units, reserved_units)) AS units FROM reservations WHERE request_id = ?`);
   }
 
-  /** Commit one batch; for each finish op, whether it closed an open reservation. */
-  commit(ops: PlainOp[]): boolean[] {
+  /**
+   * Commit one batch. A row the database refuses fails alone (SQLite aborts the statement,
+   * not the transaction); any other error (busy, I/O) rolls the whole batch back.
+   */
+  commit(ops: PlainOp[]): CommitResult {
     const now = new Date().toISOString();
-    const closed: boolean[] = [];
+    const result: CommitResult = { closed: [], failed: [], dropped: [] };
     this.db.exec('BEGIN IMMEDIATE');
     try {
-      for (const op of ops) {
-        if (op.kind === 'reserve') {
-          this.insertReservation.run(...(Object.values(reservationColumns(op.row)) as SQLInputValue[]));
-        } else if (op.kind === 'finish') {
-          const didClose = Number(this.closeReservation.run(op.status, op.units, now, op.id).changes) > 0;
-          if (didClose && op.units > 0) this.bookSpend.run(op.units, op.id);
-          closed.push(didClose);
-        } else {
-          for (const entry of op.entries) {
-            const day = localDay(Date.parse(entry.time), this.timezone);
-            this.insertRequest.run(...(Object.values(ledgerColumns(entry, day, true)) as SQLInputValue[]));
-          }
+      ops.forEach((op, index) => {
+        try {
+          if (op.kind === 'reserve') this.insertReservation.run(...(Object.values(reservationColumns(op.row)) as SQLInputValue[]));
+          else if (op.kind === 'finish') result.closed.push(this.finish(op, now));
+          else for (const entry of op.entries) this.insertEntry(entry, result);
+        } catch (error) {
+          if (!isRowError(error)) throw error;
+          if (op.kind === 'finish') result.closed.push(false);
+          result.failed.push({ op: index, error: errorText(error) });
         }
-      }
+      });
       this.db.exec('COMMIT');
     } catch (error) {
       this.db.exec('ROLLBACK');
       throw error;
     }
-    return closed;
+    return result;
   }
+
+  /** Close a reservation and book its cost, both or neither. */
+  private finish(op: Extract<PlainOp, { kind: 'finish' }>, now: string): boolean {
+    this.db.exec('SAVEPOINT finish');
+    try {
+      const didClose = Number(this.closeReservation.run(op.status, op.units, now, op.id).changes) > 0;
+      if (didClose) this.bookSpend.run(op.id);
+      this.db.exec('RELEASE finish');
+      return didClose;
+    } catch (error) {
+      this.db.exec('ROLLBACK TO finish');
+      this.db.exec('RELEASE finish');
+      throw error;
+    }
+  }
+
+  private insertEntry(entry: StoredEntry, result: CommitResult): void {
+    const costed = entry.costFromReservation
+      ? { ...entry, costUsd: resolvedCost(entry, bookedUnits(this.bookedCost.get(entry.requestId))) }
+      : entry;
+    try {
+      this.insertRequest.run(...(Object.values(ledgerColumns(costed, localDay(Date.parse(entry.time), this.timezone), true)) as SQLInputValue[]));
+    } catch (error) {
+      if (!isRowError(error)) throw error;
+      result.dropped.push({ requestId: entry.requestId, attempt: entry.attempt, error: errorText(error) });
+    }
+  }
+}
+
+function bookedUnits(row: unknown): number | undefined {
+  const units = (row as { units?: unknown } | undefined)?.units;
+  return units === null || units === undefined ? undefined : Number(units);
 }
 
 /** A SqliteWriter on its own connection in a worker thread. */
 export class SqliteWriterThread {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve(closed: boolean[]): void; reject(error: Error): void }>();
+  private readonly pending = new Map<number, { resolve(result: CommitResult): void; reject(error: Error): void }>();
   private nextId = 0;
 
   constructor(path: string, timezone: string) {
     this.worker = new Worker(new URL('./sqlite-writer-worker.ts', import.meta.url), { workerData: { path, timezone } });
     this.worker.unref();
-    this.worker.on('message', (message: { id: number; closed?: boolean[]; error?: string }) => {
+    this.worker.on('message', (message: { id: number; result?: CommitResult; error?: string }) => {
       const call = this.pending.get(message.id);
       if (!call) return;
       this.pending.delete(message.id);
       if (this.pending.size === 0) this.worker.unref();
       if (message.error !== undefined) call.reject(new Error(message.error));
-      else call.resolve(message.closed ?? []);
+      else call.resolve(message.result!);
     });
     this.worker.on('error', (error) => this.failAll(error));
     this.worker.on('exit', (code) => this.failAll(new Error(`the SQLite writer thread stopped (exit code ${code})`)));
   }
 
-  commit(ops: PlainOp[]): Promise<boolean[]> {
+  commit(ops: PlainOp[]): Promise<CommitResult> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject });

@@ -12,6 +12,7 @@ import {
 } from './rows.ts';
 import { WriteQueue, type WriteOp, type WriteQueueOptions } from './write-queue.ts';
 import { SqliteWriter, SqliteWriterThread, type PlainOp } from './sqlite-writer.ts';
+import { SqliteInstanceLocks } from './sqlite-instance-lock.ts';
 import type {
   BudgetPatch, BudgetRow, BudgetScope, InstanceRow, KeyPatch, KeyRow, ProjectPatch, ProjectRow, RequestPage, RequestQuery,
   ReservationRow, ReservationStatus, SpendScope, Store, UsageQuery, UsageRow,
@@ -39,11 +40,14 @@ export class SqliteStore implements Store {
   private readonly writes: WriteQueue;
   /** Request-path writes: on a worker thread for a file, in-thread for ':memory:'. */
   private readonly writer: SqliteWriter | SqliteWriterThread;
+  private readonly onError: (message: string, error: unknown) => void;
+  private readonly locks: SqliteInstanceLocks;
   private closed = false;
 
   constructor(options: SqliteStoreOptions = {}) {
     this.path = options.path ?? process.env.SWITCHYARD_DB ?? './switchyard.db';
     this.timezone = options.timezone ?? 'UTC';
+    this.onError = options.onError ?? (() => {});
     this.db = new DatabaseSync(this.path);
     this.db.exec('PRAGMA journal_mode = WAL');
     this.db.exec('PRAGMA synchronous = NORMAL');
@@ -53,6 +57,7 @@ export class SqliteStore implements Store {
       ? new SqliteWriter(this.db, this.timezone)
       : new SqliteWriterThread(this.path, this.timezone);
     this.writes = new WriteQueue((ops) => this.commit(ops), options);
+    this.locks = new SqliteInstanceLocks(this.path);
   }
 
   // --- keys ---
@@ -176,12 +181,19 @@ export class SqliteStore implements Store {
   private async commit(ops: WriteOp[]): Promise<void> {
     if (this.closed) throw new Error('store is closed');
     const plain: PlainOp[] = ops.map(plainOp);
-    const closed = await this.writer.commit(plain);
-    let i = 0;
-    for (const op of ops) {
-      if (op.kind === 'finish') op.resolve(closed[i++]);
-      else op.resolve();
+    const { closed, failed, dropped } = await this.writer.commit(plain);
+    for (const row of dropped) {
+      this.onError(`request row ${row.requestId} (attempt ${row.attempt}) was refused by the database and dropped`, new Error(row.error));
     }
+    const failures = new Map(failed.map((f) => [f.op, new Error(f.error)]));
+    let i = 0;
+    ops.forEach((op, index) => {
+      const failure = failures.get(index);
+      const didClose = op.kind === 'finish' ? closed[i++] : false;
+      if (failure) op.reject(failure);
+      else if (op.kind === 'finish') op.resolve(didClose);
+      else op.resolve();
+    });
   }
 
   async usage(query: UsageQuery): Promise<UsageRow[]> {
@@ -214,6 +226,16 @@ export class SqliteStore implements Store {
     return Number(result.changes) > 0;
   }
 
+  async claimInstance(id: string): Promise<void> {
+    this.locks.claim(id);
+  }
+
+  async instanceAlive(id: string): Promise<boolean> {
+    const alive = this.locks.alive(id);
+    if (!alive) this.locks.forget(id);
+    return alive;
+  }
+
   async heartbeat(instance: InstanceRow): Promise<void> {
     this.db.prepare(
       `INSERT INTO instances (id, host, pid, seen_at) VALUES (?, ?, ?, ?)
@@ -238,6 +260,7 @@ export class SqliteStore implements Store {
     await this.writes.flush();
     this.closed = true;
     if (this.writer instanceof SqliteWriterThread) await this.writer.close();
+    this.locks.releaseAll();
     this.db.close();
   }
 

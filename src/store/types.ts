@@ -244,6 +244,14 @@ export interface Store {
   /** Record an alert as sent; false if it already was (at most once per window, across processes). */
   claimAlert(alertKey: string): Promise<boolean>;
 
+  /**
+   * Hold a lock that lives exactly as long as this process: the sign that instance `id`
+   * is alive (PostgreSQL: a session advisory lock; SQLite: a lock on a per-instance file).
+   * Claimed at start, before the instance reserves anything; released by close().
+   */
+  claimInstance(id: string): Promise<void>;
+  /** Whether the process that claimed `id` still holds its lock. Never pid-based: pids are reused, zombies look alive. */
+  instanceAlive(id: string): Promise<boolean>;
   heartbeat(instance: InstanceRow): Promise<void>;
   instances(): Promise<InstanceRow[]>;
   removeInstance(id: string): Promise<void>;

@@ -4,8 +4,14 @@ import type { LedgerEntry } from '../services.ts';
 import type { ReservationRow } from './types.ts';
 import { WriteQueue, type WriteOp } from './write-queue.ts';
 
-const row = (id: string) => ({ id } as ReservationRow);
-const entry = (id: string) => ({ requestId: id } as LedgerEntry);
+const row = (id: string): ReservationRow => ({
+  id, requestId: null, owner: 'inst', keyId: 'key', projectId: null, model: 'm', endpoint: null, day: '2026-01-01',
+  createdAt: '2026-01-01T00:00:00.000Z', reservedUnits: 1, inputTokens: 1, maxOutputTokens: 1, charges: [], status: 'open',
+});
+const entry = (id: string): LedgerEntry => ({
+  requestId: id, attempt: 0, time: '2026-01-01T00:00:00.000Z', keyId: 'key', endpoint: 'chat', modelRequested: 'm', stream: false, status: 200,
+  usage: { inputTokens: 1, cachedInputTokens: 0, outputTokens: 1, reasoningTokens: 0 }, costUsd: 0, latencyMs: 1,
+});
 
 function recorder(fail = 0) {
   const batches: WriteOp[][] = [];

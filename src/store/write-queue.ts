@@ -2,6 +2,7 @@
 // transaction, one commit at a time. A reservation asks for an immediate commit (the
 // request waits for it); settlements and ledger rows ride along or wait for the timer.
 import type { LedgerEntry } from '../services.ts';
+import { sanitizeLedgerEntry, sanitizeReservation, settlementUnits, type StoredEntry } from './sanitize.ts';
 import type { ReservationRow, ReservationStatus } from './types.ts';
 
 interface Pending<T> {
@@ -13,8 +14,9 @@ interface Pending<T> {
 
 export type WriteOp =
   | ({ kind: 'reserve'; row: ReservationRow } & Pending<void>)
-  | ({ kind: 'finish'; id: string; status: Exclude<ReservationStatus, 'open'>; units: number } & Pending<boolean>)
-  | ({ kind: 'ledger'; entries: LedgerEntry[] } & Pending<void>);
+  /** `units` null: the cost could not be trusted, the reservation's worst case is billed. */
+  | ({ kind: 'finish'; id: string; status: Exclude<ReservationStatus, 'open'>; units: number | null } & Pending<boolean>)
+  | ({ kind: 'ledger'; entries: StoredEntry[] } & Pending<void>);
 
 /** Runs one batch in one transaction and resolves each op (finish ops with whether they closed a reservation). */
 export type CommitBatch = (ops: WriteOp[]) => Promise<void> | void;
@@ -27,6 +29,8 @@ export interface WriteQueueOptions {
   /** Background writes held at most; beyond it the oldest ledger rows are dropped (and logged). */
   maxQueued?: number;
   onError?: (message: string, error: unknown) => void;
+  /** Values fixed before they reached a batch (the write went through, sanitised). */
+  onWarn?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 const MAX_TRIES = 3;
@@ -41,6 +45,7 @@ export class WriteQueue {
   private readonly maxQueued: number;
   private readonly commitBatch: CommitBatch;
   private readonly onError: (message: string, error: unknown) => void;
+  private readonly onWarn: (message: string, fields: Record<string, unknown>) => void;
 
   constructor(commitBatch: CommitBatch, options: WriteQueueOptions = {}) {
     this.commitBatch = commitBatch;
@@ -48,25 +53,46 @@ export class WriteQueue {
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxQueued = options.maxQueued ?? 200_000;
     this.onError = options.onError ?? (() => {});
+    this.onWarn = options.onWarn ?? (() => {});
   }
 
+  // Every write is sanitised here, before it joins a batch (see sanitize.ts).
+
   reserve(row: ReservationRow): Promise<void> {
+    let clean: ReservationRow;
+    try {
+      const sanitized = sanitizeReservation(row);
+      if (sanitized.problems) this.onWarn('reservation sanitised before storing', { reservation: sanitized.value.id, problems: sanitized.problems });
+      clean = sanitized.value;
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ kind: 'reserve', row, resolve, reject, tries: 0 });
+      this.queue.push({ kind: 'reserve', row: clean, resolve, reject, tries: 0 });
       this.scheduleNow();
     });
   }
 
   finish(id: string, status: Exclude<ReservationStatus, 'open'>, units: number): Promise<boolean> {
+    const clean = settlementUnits(units);
+    if (clean === null) this.onWarn('settled with an invalid cost; billing the reserved worst case', { reservation: id, units: String(units) });
     return new Promise((resolve, reject) => {
-      this.queue.push({ kind: 'finish', id, status, units, resolve, reject, tries: 0 });
+      this.queue.push({ kind: 'finish', id, status, units: clean, resolve, reject, tries: 0 });
       this.scheduleLater();
     });
   }
 
   ledger(entries: LedgerEntry[]): Promise<void> {
+    let clean: StoredEntry[] = entries;
+    for (let i = 0; i < entries.length; i++) {
+      const sanitized = sanitizeLedgerEntry(entries[i]);
+      if (!sanitized.problems) continue;
+      this.onWarn('request row sanitised before storing', { request_id: sanitized.value.requestId, attempt: sanitized.value.attempt, problems: sanitized.problems });
+      if (clean === entries) clean = entries.slice();
+      clean[i] = sanitized.value;
+    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ kind: 'ledger', entries, resolve, reject, tries: 0 });
+      this.queue.push({ kind: 'ledger', entries: clean, resolve, reject, tries: 0 });
       this.scheduleLater();
     });
   }
