@@ -4,17 +4,17 @@
 import type { ServerResponse } from 'node:http';
 import { GatewayError } from './canonical/errors.ts';
 import type { CanonicalRequest, Usage } from './canonical/types.ts';
-import { emptyUsage } from './canonical/types.ts';
-import { costFor, estimatedUsage } from './account.ts';
+import { billableUsage, costFor, countAnswerTokens, estimatedUsage } from './account.ts';
 import type { Gateway } from './gateway.ts';
 import type { CallState } from './pipeline.ts';
 import type { Deployment } from './providers/types.ts';
 import { relayStream, streamInterrupted } from './providers/relay-stream.ts';
 import { embedThroughAdapter } from './embeddings.ts';
-import { readBuffer } from './providers/http.ts';
+import { fromProvider, invalidUpstreamResponse, readBuffer, type UpstreamResponse } from './providers/http.ts';
 import { countInputTokens } from './tokens/count.ts';
 import { orderDeployments } from './routing/balance.ts';
 import { drained } from './http/drain.ts';
+import { untranslatableError } from './api/untranslatable.ts';
 
 export interface Attempt {
   deployment: Deployment;
@@ -43,19 +43,37 @@ export async function dispatch(gateway: Gateway, state: CallState, request: Cano
     const started = performance.now();
     try {
       const result = state.api.relay?.accepts(deployment, route.model)
-        ? await relay(state, request, body, deployment)
+        ? await relay(gateway, state, request, body, deployment)
         : await translate(gateway, state, request, body, deployment);
+      if (result.error) result.error = asSaidBy(gateway, result.error, deployment);
       attempts.push({ deployment, status: result.status, usage: result.usage, latencyMs: Math.round(performance.now() - started), errorCode: result.error?.code });
       result.attempts = attempts;
       return result;
-    } catch (err) {
-      if (!(err instanceof GatewayError)) throw err;
+    } catch (thrown) {
+      if (!(thrown instanceof GatewayError)) throw thrown;
+      const err = asSaidBy(gateway, thrown, deployment);
       attempts.push({ deployment, status: err.status, errorCode: err.code, latencyMs: Math.round(performance.now() - started) });
       if (!isRetryable(err) || state.res.headersSent || state.signal.aborted) throw err;
       if (attempts.length === route.deployments.length) throw attempts.length === 1 ? err : allFailed(attempts, err);
     }
   }
   throw new Error('unreachable: no deployment tried');
+}
+
+/**
+ * Every error of a call passes here on its way out: the provider named as configured
+ * (not by its kind), and no configured secret in anything an upstream said.
+ */
+function asSaidBy(gateway: Gateway, error: GatewayError, deployment: Deployment): GatewayError {
+  return gateway.masker.error(fromProvider(error, deployment));
+}
+
+/** Provider usage checked (the gateway's count where it is not valid); a fallback is logged. */
+async function billed(gateway: Gateway, state: CallState, request: CanonicalRequest, reported: Usage | undefined, outputEstimate: number, warnings: string[]): Promise<Usage> {
+  const before = warnings.length;
+  const usage = await billableUsage(reported, request, state.route!.model, outputEstimate, warnings);
+  if (warnings.length > before) gateway.log.warn({ requestId: state.requestId, model: state.route!.model.id }, warnings[warnings.length - 1]);
+  return usage;
 }
 
 const NEVER_FORWARDED = new Set(['authorization', 'x-api-key', 'cookie', 'host', 'content-length', 'content-type', 'connection', 'transfer-encoding']);
@@ -96,7 +114,7 @@ function allFailed(attempts: Attempt[], last: GatewayError): GatewayError {
 function setRouteHeaders(res: ServerResponse, state: CallState, deployment: Deployment, warnings?: string[]): void {
   const route = state.route!;
   res.setHeader('x-switchyard-model', route.model.id);
-  res.setHeader('x-switchyard-provider', deployment.provider);
+  res.setHeader('x-switchyard-provider', deployment.providerName);
   res.setHeader('x-switchyard-deployment', deployment.id);
   res.setHeader('x-switchyard-route', route.model.tier);
   res.setHeader('x-switchyard-route-reason', route.reason);
@@ -108,7 +126,7 @@ function setRouteHeaders(res: ServerResponse, state: CallState, deployment: Depl
   if (notes.length > 0) res.setHeader('x-switchyard-warnings', notes.join('; ').replace(/[^\x20-\x7e]/g, '?'));
 }
 
-async function relay(state: CallState, request: CanonicalRequest, body: Record<string, unknown>, deployment: Deployment): Promise<DispatchResult> {
+async function relay(gateway: Gateway, state: CallState, request: CanonicalRequest, body: Record<string, unknown>, deployment: Deployment): Promise<DispatchResult> {
   const { res, api } = state;
   const spec = api.relay!;
   const route = state.route!;
@@ -120,41 +138,65 @@ async function relay(state: CallState, request: CanonicalRequest, body: Record<s
     if (typeof value === 'string') headers[name] = value;
   }
   const upstream = await spec.open(deployment, payload, state.signal, request.stream, headers);
-  if (!request.stream) {
-    let raw: Buffer;
-    try {
-      raw = await readBuffer(upstream.body);
-    } catch (err) {
-      if (state.signal.aborted) throw err;
-      // The upstream worked on it: the prompt is billed, the client told which side failed.
-      const usage = estimatedUsage(await countInputTokens(request), 0);
-      return { status: 502, usage, costUsd: costFor(usage, route.model), attempts: [], deployment, error: streamInterrupted(deployment, err as Error, 'its answer') };
-    }
-    let usage: Usage | undefined;
-    try {
-      usage = spec.usage(JSON.parse(raw.toString('utf8')));
-    } catch {
-      // relayed as it came; billed from the count below
-    }
-    usage ??= estimatedUsage(await countInputTokens(request), 0);
-    const costUsd = costFor(usage, route.model);
-    setRouteHeaders(res, state, deployment);
-    res.setHeader('x-switchyard-cost-usd', costUsd.toFixed(8));
-    res.writeHead(upstream.statusCode, { 'content-type': 'application/json', 'content-length': raw.length });
-    res.end(raw);
-    return { status: upstream.statusCode, usage, costUsd, attempts: [], deployment };
-  }
+  if (!request.stream) return relayBody(gateway, state, request, deployment, upstream);
   const { tap, rewrite } = spec.tap(body);
-  setRouteHeaders(res, state, deployment);
-  res.setHeader('trailer', 'x-switchyard-cost-usd');
-  res.writeHead(200, SSE_HEADERS);
-  const outcome = await relayStream(upstream, res, tap, deployment, rewrite, (error) => api.encoder(request, route.model.id, body).encode({ type: 'error', error }));
-  const usage = tap.usage ?? estimatedUsage(await countInputTokens(request), tap.contentEvents);
+  const target = {
+    res,
+    masker: gateway.masker,
+    writeHead() {
+      setRouteHeaders(res, state, deployment);
+      res.setHeader('trailer', 'x-switchyard-cost-usd');
+      res.writeHead(200, SSE_HEADERS);
+    },
+    errorEvent: (error: GatewayError) => api.encoder(request, route.model.id, body).encode({ type: 'error', error: asSaidBy(gateway, error, deployment) }),
+  };
+  const outcome = await relayStream(upstream, target, tap, deployment, rewrite);
+  const usage = await billed(gateway, state, request, tap.usage, tap.contentEvents, []);
   const costUsd = costFor(usage, route.model);
   finishStream(res, costUsd);
   const ttftMs = tap.firstContentAt ? Math.round(tap.firstContentAt - state.startedAt) : undefined;
   const status = outcome.clientClosed ? 499 : outcome.error ? outcome.error.status : 200;
   return { status, usage, costUsd, attempts: [], deployment, ttftMs, error: outcome.error };
+}
+
+/** A relayed non-stream answer: fully read, checked to be a JSON object, then sent as it came. */
+async function relayBody(gateway: Gateway, state: CallState, request: CanonicalRequest, deployment: Deployment, upstream: UpstreamResponse): Promise<DispatchResult> {
+  const { res } = state;
+  const route = state.route!;
+  let raw: Buffer;
+  try {
+    raw = await readBuffer(upstream.body);
+  } catch (err) {
+    if (state.signal.aborted) throw err;
+    // The upstream worked on it: the prompt is billed, the client told which side failed.
+    const usage = estimatedUsage(await countInputTokens(request), 0);
+    return { status: 502, usage, costUsd: costFor(usage, route.model), attempts: [], deployment, error: streamInterrupted(deployment, err as Error, 'its answer') };
+  }
+  let text = raw.toString('utf8');
+  const json = parseObject(text);
+  // Nothing was sent yet: a garbage answer is an error the next deployment may do better on.
+  if (json === undefined) throw invalidUpstreamResponse(deployment, raw.length === 0 ? 'an empty body' : 'a body that is not a JSON object (cut short, or not JSON at all)');
+  const warnings: string[] = [];
+  const usage = await billed(gateway, state, request, state.api.relay!.usage(json), countAnswerTokens(json), warnings);
+  const costUsd = costFor(usage, route.model);
+  if (gateway.masker.leaks(text)) {
+    text = gateway.masker.mask(text);
+    raw = Buffer.from(text);
+  }
+  setRouteHeaders(res, state, deployment, warnings);
+  res.setHeader('x-switchyard-cost-usd', costUsd.toFixed(8));
+  res.writeHead(upstream.statusCode, { 'content-type': 'application/json', 'content-length': raw.length });
+  res.end(raw);
+  return { status: upstream.statusCode, usage, costUsd, attempts: [], deployment };
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function finishStream(res: ServerResponse, costUsd: number): void {
@@ -166,6 +208,8 @@ function finishStream(res: ServerResponse, costUsd: number): void {
 async function translate(gateway: Gateway, state: CallState, request: CanonicalRequest, body: Record<string, unknown>, deployment: Deployment): Promise<DispatchResult> {
   const { res, api } = state;
   const route = state.route!;
+  const untranslatable = untranslatableError(request, api, gateway.catalog, route.model, deployment);
+  if (untranslatable) throw untranslatable;
   const adapter = gateway.adapters.get(deployment.provider);
   if (!adapter) throw new Error(`no adapter for provider ${deployment.provider}`);
   const target = { deployment, model: route.model };
@@ -180,13 +224,15 @@ async function translate(gateway: Gateway, state: CallState, request: CanonicalR
   }
   if (!request.stream) {
     const response = await adapter.complete(request, target, ctx);
-    const costUsd = costFor(response.usage, route.model);
-    const out = JSON.stringify(api.render(response, request, response.model || route.model.id));
-    setRouteHeaders(res, state, deployment, response.warnings);
+    const warnings = response.warnings ? [...response.warnings] : [];
+    const usage = await billed(gateway, state, request, response.usage, countAnswerTokens(response.content), warnings);
+    const costUsd = costFor(usage, route.model);
+    const out = JSON.stringify(api.render({ ...response, usage }, request, response.model || route.model.id));
+    setRouteHeaders(res, state, deployment, warnings);
     res.setHeader('x-switchyard-cost-usd', costUsd.toFixed(8));
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
     res.end(out);
-    return { status: 200, usage: response.usage, costUsd, attempts: [], deployment };
+    return { status: 200, usage, costUsd, attempts: [], deployment };
   }
   const events = await adapter.stream(request, target, ctx);
   const encoder = api.encoder(request, route.model.id, body);
@@ -196,7 +242,7 @@ async function translate(gateway: Gateway, state: CallState, request: CanonicalR
   let contentEvents = 0;
   let headWritten = false;
   try {
-    for await (const event of events) {
+    for await (let event of events) {
       if (!headWritten) {
         setRouteHeaders(res, state, deployment, event.type === 'start' ? event.warnings : undefined);
         res.setHeader('trailer', 'x-switchyard-cost-usd');
@@ -205,8 +251,9 @@ async function translate(gateway: Gateway, state: CallState, request: CanonicalR
       }
       if (event.type === 'finish') usage = event.usage;
       else if (event.type === 'error') {
-        error = event.error;
+        error = asSaidBy(gateway, event.error, deployment);
         usage = event.usage;
+        event = { ...event, error };
       } else if (event.type !== 'start' && contentEvents++ === 0) ttftMs = Math.round(performance.now() - state.startedAt);
       const text = encoder.encode(event);
       if (text.length > 0 && !res.write(text)) await drained(res);
@@ -216,10 +263,10 @@ async function translate(gateway: Gateway, state: CallState, request: CanonicalR
     if (!headWritten || (!res.destroyed && !(err instanceof GatewayError))) throw err;
     error = err instanceof GatewayError ? err : undefined;
   }
-  usage ??= estimatedUsage(await countInputTokens(request), contentEvents);
-  const costUsd = costFor(usage ?? emptyUsage(), route.model);
+  const billedUsage = await billed(gateway, state, request, usage, contentEvents, []);
+  const costUsd = costFor(billedUsage, route.model);
   finishStream(res, costUsd);
   const status = res.destroyed && !error ? 499 : error ? error.status : 200;
-  return { status, usage, costUsd, attempts: [], deployment, ttftMs, error };
+  return { status, usage: billedUsage, costUsd, attempts: [], deployment, ttftMs, error };
 }
 

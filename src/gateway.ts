@@ -1,7 +1,7 @@
 // The running gateway's parts, built once at start and shared by every request.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino } from 'pino';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import type { GatewayConfig } from './config/load.ts';
 import { Catalog } from './catalog/catalog.ts';
 import type { ModelInfo, ProviderKind } from './catalog/types.ts';
@@ -10,6 +10,8 @@ import type { Admission, Authenticator, Ledger, Principal } from './services.ts'
 import { createAccessServices } from './admin/access.ts';
 import { providerAdapters } from './providers/registry.ts';
 import { discoverModels } from './providers/discover.ts';
+import { secretMaskerFor, type SecretMasker } from './providers/secrets.ts';
+import { RefusalCounts } from './ledger/refusals.ts';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -19,6 +21,10 @@ export interface Gateway {
   ledger: Ledger;
   adapters: Map<ProviderKind, ProviderAdapter>;
   log: Logger;
+  /** Masks every configured provider secret in what leaves the gateway. */
+  masker: SecretMasker;
+  /** Model calls refused before authentication succeeded, by reason code (they write no ledger row). */
+  refusals: RefusalCounts;
   /** Open requests, for graceful shutdown. */
   inflight: number;
   shuttingDown: boolean;
@@ -34,10 +40,14 @@ export interface GatewayOverrides {
   admission?: Admission;
   ledger?: Ledger;
   log?: Logger;
+  /** Where the gateway's own logger writes (default stdout); its lines are masked. */
+  logDestination?: DestinationStream;
 }
 
 export async function createGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<Gateway> {
-  const log = overrides.log ?? pino({ level: config.logLevel, base: undefined });
+  const masker = secretMaskerFor(config.providers.values());
+  // Every line is masked as it is written: no provider secret reaches a log, whatever logged it.
+  const log = overrides.log ?? pino({ level: config.logLevel, base: undefined, hooks: { streamWrite: (line) => masker.mask(line) } }, overrides.logDestination);
   const catalog = new Catalog(config);
   for (const provider of config.providers.values()) {
     if (!provider.discover) continue;
@@ -67,6 +77,8 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     ledger,
     adapters: providerAdapters(),
     log,
+    masker,
+    refusals: new RefusalCounts(),
     inflight: 0,
     shuttingDown: false,
     adminHandler: access.adminHandler,

@@ -131,6 +131,7 @@ export class Catalog {
     return {
       id: `${provider.name}:${upstreamModel}#${index}`,
       provider: provider.kind,
+      providerName: provider.name,
       // Ollama speaks the OpenAI wire format under /v1.
       baseUrl: provider.kind === 'ollama' ? `${provider.baseUrl}/v1` : provider.baseUrl,
       apiKey: provider.apiKey,

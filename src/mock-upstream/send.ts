@@ -11,6 +11,24 @@ export interface SendControls {
   failAfter?: number;
   /** Send this many events, then the provider's in-band error. */
   errorAfter?: number;
+  /** A 2xx body that is broken on purpose: cut in half (with a matching content-length), or not JSON at all. */
+  bodyFault?: 'truncated' | 'not-json';
+  /** A stream that ends without its final event (`no-done`) or carries a cut-off event (`malformed-event`). */
+  streamEnd?: 'no-done' | 'malformed-event';
+  /** Usage numbers replaced as raw JSON text, e.g. prompt_tokens → "abc" or 1e400 (`x-mock-usage`). */
+  usage?: Array<[field: string, rawJson: string]>;
+}
+
+/** Replace the value of every numeric `"field": n` with raw JSON text (which JSON.stringify could not write, e.g. 1e400). */
+function withUsage(text: string, usage: SendControls['usage']): string {
+  if (!usage) return text;
+  let out = text;
+  for (const [field, raw] of usage) out = out.replace(new RegExp(`("${field}":\\s*)-?\\d+(\\.\\d+)?`, 'g'), (_, key: string) => key + raw);
+  return out;
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
 }
 
 /** Write `reply` to `res`. `onBroken` is called when the connection is cut on purpose. */
@@ -32,7 +50,9 @@ function startReply(res: ServerResponse, reply: Reply, controls: SendControls, r
     sendFrames(res, reply, controls, id, created, onBroken);
     return;
   }
-  const body = reply.body ? render(reply.body, id, created) : '';
+  let body = reply.body ? withUsage(render(reply.body, id, created), controls.usage) : '';
+  if (isSuccess(reply.status) && controls.bodyFault === 'truncated') body = body.slice(0, body.length >> 1);
+  else if (isSuccess(reply.status) && controls.bodyFault === 'not-json') body = '<html><body>502 Bad Gateway (a proxy answered instead of the API)</body></html>';
   if (controls.failAfter === undefined) {
     res.setHeader('content-length', Buffer.byteLength(body));
     res.writeHead(reply.status, reply.headers);
@@ -57,11 +77,13 @@ function sendFrames(res: ServerResponse, reply: Reply, controls: SendControls, i
   }
   const breaks = controls.failAfter !== undefined;
   res.writeHead(reply.status, reply.headers);
+  const pieces: string[] = [];
+  for (let i = 0; i < count; i++) pieces.push(withUsage(render(frames[i], id, created), controls.usage));
+  if (tail !== undefined) pieces.push(tail);
+  breakStream(pieces, controls.streamEnd);
 
   if (controls.chunkDelayMs <= 0) {
-    let out = '';
-    for (let i = 0; i < count; i++) out += render(frames[i], id, created);
-    if (tail !== undefined) out += tail;
+    const out = pieces.join('');
     if (!breaks) {
       res.end(out);
       return;
@@ -71,10 +93,22 @@ function sendFrames(res: ServerResponse, reply: Reply, controls: SendControls, i
     return;
   }
 
-  const pieces: string[] = [];
-  for (let i = 0; i < count; i++) pieces.push(render(frames[i], id, created));
-  if (tail !== undefined) pieces.push(tail);
   pump(res, pieces, controls.chunkDelayMs, breaks, onBroken);
+}
+
+/**
+ * `no-done`: the last event (chat's `data: [DONE]`, Responses' response.completed,
+ * Anthropic's message_stop, Gemini's last chunk) is not sent. `malformed-event`: a
+ * copy of the second event, cut in the middle of its JSON, goes out after it.
+ */
+function breakStream(pieces: string[], fault: SendControls['streamEnd']): void {
+  if (fault === 'no-done') pieces.pop();
+  else if (fault === 'malformed-event' && pieces.length > 1) {
+    const whole = pieces[1];
+    const data = whole.indexOf('data: ');
+    const cut = data === -1 ? whole.length >> 1 : data + 6 + ((whole.length - data - 6) >> 1);
+    pieces.splice(2, 0, `${whole.slice(0, cut)}\n\n`);
+  }
 }
 
 /** Write pieces one at a time with a pause between them, honouring backpressure. */

@@ -27,6 +27,13 @@
 //   x-mock-fixture: <path>            replay fixtures/<path> byte for byte (a request file or bare
 //                                     exchange name plays its response); x-mock-status overrides its status
 //   x-mock-cached-tokens: <n>         report n input tokens as read from the provider's prompt cache
+//   x-mock-body: truncated|not-json   a 2xx non-stream answer cut in half (content-length matching the cut),
+//                                     or an HTML page instead of JSON
+//   x-mock-stream-end: no-done|malformed-event
+//                                     a stream without its last event ([DONE], response.completed,
+//                                     message_stop, Gemini's last chunk), or with a cut-off copy of its second event
+//   x-mock-usage: <field>=<json>,…    usage numbers written as that raw JSON text, e.g.
+//                                     prompt_tokens="abc",completion_tokens=-1000000 or input_tokens=1e400
 //   x-mock-hang: 1                    never answer (for timeout tests); the socket stays open until closed
 // Server options --fail-rate / failRate answer a random share of requests with 429/500/503 (Anthropic: 529
 // instead of 503); --api-key / apiKey makes requests without that key get the provider's real 401 (Gemini:
@@ -291,6 +298,9 @@ class MockServer implements MockUpstream {
       chunkDelayMs: numberHeader(req, 'x-mock-chunk-delay-ms') ?? this.options.chunkDelayMs ?? 0,
       failAfter: numberHeader(req, 'x-mock-fail-after-chunks'),
       errorAfter: numberHeader(req, 'x-mock-error-after-chunks'),
+      bodyFault: oneOf(header(req.headers, 'x-mock-body'), ['truncated', 'not-json'] as const),
+      streamEnd: oneOf(header(req.headers, 'x-mock-stream-end'), ['no-done', 'malformed-event'] as const),
+      usage: usageOverrides(header(req.headers, 'x-mock-usage')),
     };
   }
 
@@ -300,6 +310,22 @@ class MockServer implements MockUpstream {
     if (this.requests.length >= cap) this.requests.splice(0, this.requests.length - cap + 1);
     this.requests.push(request);
   }
+}
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[]): T | undefined {
+  return allowed.find((a) => a === value?.trim());
+}
+
+/** `prompt_tokens="abc",completion_tokens=-5` -> [["prompt_tokens", '"abc"'], ["completion_tokens", "-5"]]. */
+function usageOverrides(value: string | undefined): Array<[string, string]> | undefined {
+  if (!value) return undefined;
+  const out: Array<[string, string]> = [];
+  for (const pair of value.split(',')) {
+    const at = pair.indexOf('=');
+    const field = pair.slice(0, at).trim();
+    if (at > 0 && /^\w+$/.test(field)) out.push([field, pair.slice(at + 1).trim()]);
+  }
+  return out.length > 0 ? out : undefined;
 }
 
 function replySize(reply: Reply): number {

@@ -3,6 +3,7 @@
 import { Agent, request, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 import { GatewayError } from '../canonical/errors.ts';
+import type { Deployment } from './types.ts';
 
 // No cap on connections per origin: a cap queues streams behind each other (1,000 open
 // streams need 1,000 connections).
@@ -59,6 +60,29 @@ export function transportError(err: unknown, url: string, options: Pick<SendOpti
     code: 'upstream_unreachable',
     message: `Could not reach ${where}${code ? ` (${code})` : ''}. Check the provider's base URL and that the server is running.`,
     source: providerSource(options.providerLabel),
+  });
+}
+
+/** How messages name a deployment: its provider's configured name, e.g. "vllm (deployment vllm:llama#0)". */
+export function providerLabel(deployment: Pick<Deployment, 'providerName' | 'id'>): string {
+  return `${deployment.providerName} (deployment ${deployment.id})`;
+}
+
+/** The error said by the deployment's provider, under its configured name (the same object if it already is). */
+export function fromProvider(error: GatewayError, deployment: Pick<Deployment, 'providerName'>): GatewayError {
+  const source = `provider:${deployment.providerName}` as const;
+  if (error.source === 'gateway' || error.source === source) return error;
+  return new GatewayError({ status: error.status, type: error.type, code: error.code, message: error.message, param: error.param, headers: error.headers, source });
+}
+
+/** A 2xx answer that is not what the format promises (not JSON, cut short, a stream without its end): 502, fallback-eligible. */
+export function invalidUpstreamResponse(deployment: Pick<Deployment, 'providerName' | 'id'>, what: string): GatewayError {
+  return new GatewayError({
+    status: 502,
+    type: 'upstream_error',
+    code: 'upstream_invalid_response',
+    message: `Provider ${providerLabel(deployment)} answered with ${what}. The answer cannot be trusted; retry the request, and if it persists check that the provider's base_url points at the API it is configured as.`,
+    source: `provider:${deployment.providerName}`,
   });
 }
 

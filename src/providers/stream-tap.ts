@@ -14,6 +14,12 @@ export interface StreamTap {
   contentEvents: number;
   /** performance.now() of the first content event (0: none yet). */
   firstContentAt: number;
+  /** The format's last event (or the upstream's own in-band error) was seen: the stream is whole. */
+  ended: boolean;
+  /** What was wrong with the first event that is not valid JSON, if any. */
+  malformed: string | undefined;
+  /** The event a whole stream of this format ends with, for messages ("data: [DONE]"). */
+  readonly finalEvent: string;
   keep(data: string, event: string | undefined): boolean;
 }
 
@@ -23,10 +29,28 @@ export abstract class CountingTap implements StreamTap {
   model: string | undefined;
   contentEvents = 0;
   firstContentAt = 0;
+  ended = false;
+  malformed: string | undefined;
+  abstract readonly finalEvent: string;
 
   abstract keep(data: string, event: string | undefined): boolean;
 
   protected sawContent(): void {
     if (this.contentEvents++ === 0) this.firstContentAt = performance.now();
   }
+
+  protected sawMalformed(data: string, event: string | undefined): void {
+    this.malformed ??= `${event === undefined ? 'an event' : `a '${event}' event`} whose data is not JSON (${JSON.stringify(data.length > 60 ? `${data.slice(0, 60)}…` : data)})`;
+  }
+}
+
+/**
+ * Whether a delta the tap does not parse is at least a closed JSON object (`{…}`). Upstreams
+ * that break mid-event send a cut-off object; this catches that without a parse.
+ */
+export function looksWhole(data: string): boolean {
+  let end = data.length - 1;
+  // Anthropic pads some events with trailing spaces.
+  while (end > 0 && data.charCodeAt(end) === 32) end--;
+  return data.charCodeAt(0) === 123 && data.charCodeAt(end) === 125;
 }

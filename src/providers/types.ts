@@ -5,7 +5,10 @@ import type { ModelInfo, ProviderKind } from '../catalog/types.ts';
 export interface Deployment {
   /** Stable name, for logs and balancing (e.g. "openai:gpt-5.4#0"). */
   id: string;
+  /** The wire format and adapter (openai, anthropic, gemini, ollama). */
   provider: ProviderKind;
+  /** The provider's configured name (`vllm`, `azure-east`): what errors and headers call it. */
+  providerName: string;
   /** Base URL including any version prefix the provider expects, e.g. https://api.openai.com/v1. */
   baseUrl: string;
   /** Secret; never logged, never returned. */
@@ -48,7 +51,7 @@ export interface EmbeddingsResponse {
 
 /**
  * A provider: pure translate functions behind a thin transport. Both calls throw a
- * GatewayError (source `provider:<name>`) for an upstream HTTP error, naming the
+ * GatewayError (source `provider:<configured name>`) for an upstream HTTP error, naming the
  * provider and the cause and never a key. A stream that fails after its first
  * event yields an `error` event instead of throwing.
  */

@@ -2,7 +2,7 @@
 // Every message says that Anthropic refused, why, and what to fix; upstream text is
 // redacted because upstream errors can echo credentials.
 import { GatewayError, type ErrorType } from '../../canonical/errors.ts';
-import { redactSecrets } from '../http.ts';
+import { fromProvider, redactSecrets } from '../http.ts';
 import type { Target } from '../types.ts';
 
 const SOURCE = 'provider:anthropic' as const;
@@ -17,9 +17,13 @@ type Headers = Record<string, string | string[] | undefined>;
 
 /** An HTTP error answer from the Messages API. */
 export function anthropicHttpError(status: number, bodyText: string, headers: Headers, target: Target): GatewayError {
+  return fromProvider(classifyHttpError(status, bodyText, headers, target), target.deployment);
+}
+
+function classifyHttpError(status: number, bodyText: string, headers: Headers, target: Target): GatewayError {
   const body = parseErrorBody(bodyText);
   const cause = describeCause(body, bodyText, status, target.deployment.apiKey);
-  const where = `Anthropic (deployment ${target.deployment.id}, model ${target.deployment.upstreamModel})`;
+  const where = `Anthropic${named(target)} (deployment ${target.deployment.id}, model ${target.deployment.upstreamModel})`;
   const errorType = body.type ?? '';
   if (status === 400 && /prompt is too long|context window|too many (input )?tokens/i.test(cause)) {
     return make(400, 'invalid_request_error', 'context_length_exceeded', `${where} rejected the prompt as longer than the model's context window: ${cause}. Shorten the conversation or choose a model with a larger context window.`);
@@ -92,6 +96,12 @@ function describeCause(body: ErrorBody, text: string, status: number, apiKey: st
   // Keys of any shape, not only the ones redactSecrets recognises.
   if (apiKey && apiKey.length >= 4) raw = raw.replaceAll(apiKey, '***');
   return redactSecrets(raw).replace(/[.\s]+$/, '');
+}
+
+/** " provider 'claude-eu'" when the provider is configured under a name of its own. */
+function named(target: Target): string {
+  const { providerName, provider } = target.deployment;
+  return providerName === provider ? '' : ` provider '${providerName}'`;
 }
 
 function header(headers: Headers, name: string): string | undefined {

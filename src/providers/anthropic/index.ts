@@ -2,7 +2,7 @@
 import { GatewayError } from '../../canonical/errors.ts';
 import { readSse } from '../../canonical/sse.ts';
 import type { CanonicalRequest, CanonicalResponse, StreamEvent } from '../../canonical/types.ts';
-import { readText, sendUpstream, transportError, type SendOptions, type UpstreamResponse } from '../http.ts';
+import { providerLabel, readText, sendUpstream, transportError, type SendOptions, type UpstreamResponse } from '../http.ts';
 import type { CallContext, ProviderAdapter, Target } from '../types.ts';
 import { decodeEvents, primeStream } from '../stream-decode.ts';
 import { anthropicHttpError } from './errors.ts';
@@ -36,7 +36,7 @@ async function send(request: CanonicalRequest, target: Target, ctx: CallContext,
     signal: ctx.signal,
     forwardHeaders: ctx.forwardHeaders,
     timeoutMs: target.deployment.timeoutMs,
-    providerLabel: `anthropic (deployment ${target.deployment.id})`,
+    providerLabel: providerLabel(target.deployment),
   };
   const response = await sendUpstream(url, options);
   if (response.statusCode >= 400) {
@@ -63,8 +63,8 @@ async function complete(request: CanonicalRequest, target: Target, ctx: CallCont
       status: 502,
       type: 'upstream_error',
       code: 'upstream_invalid_response',
-      message: `Anthropic (deployment ${target.deployment.id}) answered with a body that is not JSON. Check that the deployment's base URL points at the Anthropic API.`,
-      source: 'provider:anthropic',
+      message: `Anthropic provider ${providerLabel(target.deployment)} answered with a body that is not JSON. Check that the deployment's base URL points at the Anthropic API.`,
+      source: `provider:${target.deployment.providerName}`,
     });
   }
   return fromAnthropicResponse(json, { jsonToolName: jsonToolName(request), warnings });

@@ -1,13 +1,13 @@
 // A Messages API request to a Claude deployment is relayed as it came (cache_control,
 // beta fields and all), and the answer relayed as it arrives; only the usage is read.
 import type { Usage } from '../../canonical/types.ts';
-import { CountingTap } from '../stream-tap.ts';
-import { readText, sendUpstream, transportError } from '../http.ts';
+import { CountingTap, looksWhole } from '../stream-tap.ts';
+import { providerLabel, readText, sendUpstream, transportError } from '../http.ts';
 import type { UpstreamResponse } from '../http.ts';
 import type { Deployment } from '../types.ts';
 import { anthropicHeaders, anthropicMessagesUrl } from './index.ts';
 import { anthropicHttpError } from './errors.ts';
-import { anthropicUsage } from './translate.ts';
+import { anthropicUsage, mergeAnthropicUsage } from './translate.ts';
 
 export async function openAnthropicUpstream(deployment: Deployment, payload: string, signal: AbortSignal, forwardHeaders?: Record<string, string>): Promise<UpstreamResponse> {
   const target = { deployment } as Parameters<typeof anthropicHeaders>[0];
@@ -18,7 +18,7 @@ export async function openAnthropicUpstream(deployment: Deployment, payload: str
     signal,
     forwardHeaders,
     timeoutMs: deployment.timeoutMs,
-    providerLabel: `anthropic (deployment ${deployment.id})`,
+    providerLabel: providerLabel(deployment),
   };
   const response = await sendUpstream(url, options);
   if (response.statusCode < 400) return response;
@@ -41,37 +41,31 @@ export function relayedAnthropicUsage(json: any): Usage | undefined {
  * final output count in the last message_delta.
  */
 export class AnthropicStreamTap extends CountingTap {
+  readonly finalEvent = 'event: message_stop';
+  private readonly reported: Record<string, unknown> = {};
 
   keep(data: string, event: string | undefined): boolean {
     if (event === 'content_block_delta') {
-      this.sawContent();
-    } else if (event === 'message_start' || event === 'message_delta') {
-      try {
-        const json = JSON.parse(data);
-        const reported = event === 'message_start' ? json.message?.usage : json.usage;
-        if (event === 'message_start') this.model = json.message?.model;
-        if (reported) this.usage = anthropicUsage({ ...toRaw(this.usage), ...withoutNulls(reported) });
-      } catch {
-        // not JSON: relayed anyway
+      if (looksWhole(data)) this.sawContent();
+      else this.sawMalformed(data, event);
+      return true;
+    }
+    let json: any;
+    try {
+      json = JSON.parse(data);
+    } catch {
+      this.sawMalformed(data, event);
+      return true;
+    }
+    if (event === 'message_stop' || event === 'error') this.ended = true;
+    else if (event === 'message_start' || event === 'message_delta') {
+      const reported = event === 'message_start' ? json?.message?.usage : json?.usage;
+      if (event === 'message_start') this.model = json?.message?.model;
+      if (reported) {
+        mergeAnthropicUsage(this.reported, reported);
+        this.usage = anthropicUsage(this.reported);
       }
     }
     return true;
   }
-}
-
-function toRaw(usage: Usage | undefined): Record<string, number> {
-  if (!usage) return {};
-  const cacheWrite = usage.cacheWriteTokens ?? 0;
-  return {
-    input_tokens: usage.inputTokens - usage.cachedInputTokens - cacheWrite,
-    cache_read_input_tokens: usage.cachedInputTokens,
-    cache_creation_input_tokens: cacheWrite,
-    output_tokens: usage.outputTokens,
-  };
-}
-
-function withoutNulls(usage: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key in usage) if (usage[key] !== null && usage[key] !== undefined) out[key] = usage[key];
-  return out;
 }

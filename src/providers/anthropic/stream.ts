@@ -4,7 +4,7 @@ import type { GatewayError } from '../../canonical/errors.ts';
 import type { SseEvent } from '../../canonical/sse.ts';
 import type { StreamEvent } from '../../canonical/types.ts';
 import { anthropicStreamError, truncatedStreamError } from './errors.ts';
-import { anthropicFinishReason, anthropicUsage, type AnthropicUsage } from './translate.ts';
+import { anthropicFinishReason, anthropicUsage, mergeAnthropicUsage } from './translate.ts';
 
 type BlockKind = 'text' | 'thinking' | 'redacted' | 'tool' | 'json' | 'other';
 
@@ -26,7 +26,7 @@ export interface AnthropicStreamOptions {
 export class AnthropicStreamDecoder {
   private readonly options: AnthropicStreamOptions;
   private readonly blocks = new Map<number, OpenBlock>();
-  private readonly usage: AnthropicUsage = {};
+  private readonly usage: Record<string, unknown> = {};
   private toolCalls = 0;
   private stopReason: string | null = null;
   private started = false;
@@ -56,7 +56,7 @@ export class AnthropicStreamDecoder {
         return this.blockStop(payload.index, out);
       case 'message_delta':
         if (payload.delta?.stop_reason) this.stopReason = payload.delta.stop_reason;
-        Object.assign(this.usage, payload.usage);
+        mergeAnthropicUsage(this.usage, payload.usage);
         return out;
       case 'message_stop':
         return this.finish(out);
@@ -85,7 +85,7 @@ export class AnthropicStreamDecoder {
   private start(message: Record<string, any>, out: StreamEvent[]): StreamEvent[] {
     if (this.started) return out;
     this.started = true;
-    Object.assign(this.usage, message.usage);
+    mergeAnthropicUsage(this.usage, message.usage);
     const start: StreamEvent = { type: 'start', id: message.id ?? '', model: message.model ?? '', created: Math.floor(Date.now() / 1000) };
     if (this.options.warnings?.length) start.warnings = this.options.warnings;
     out.push(start);

@@ -30,6 +30,7 @@ export function makeTarget(provider: ProviderKind, modelId: string, overrides: P
     deployment: {
       id: `${provider}:${modelId}#0`,
       provider,
+      providerName: provider,
       baseUrl: 'http://127.0.0.1:9',
       apiKey: provider === 'gemini' ? 'AIzaSyTEST-secret-key-0123456789' : 'sk-ant-api03-TESTSECRETKEY0123456789',
       upstreamModel: modelId,

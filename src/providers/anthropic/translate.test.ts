@@ -213,21 +213,41 @@ describe('toAnthropicRequest rules', () => {
     assert.match(warnings.join(), /100000/);
   });
 
-  it('raises max_tokens above the thinking budget and drops temperature with a warning', () => {
+  it('thinks within the output cap: the budget shrinks to half of it, with a warning; temperature is dropped', () => {
     const warnings: string[] = [];
-    const body = toAnthropicRequest(request(hello, { maxOutputTokens: 1000, reasoningEffort: 'medium', temperature: 0.2 }), makeTarget('anthropic', 'claude-sonnet-4-5'), warnings);
-    assert.deepEqual(body.thinking, { type: 'enabled', budget_tokens: 8192 });
-    assert.equal(body.max_tokens, 9192);
+    const body = toAnthropicRequest(request(hello, { maxOutputTokens: 4096, reasoningEffort: 'medium', temperature: 0.2 }), makeTarget('anthropic', 'claude-sonnet-4-5'), warnings);
+    assert.equal(body.max_tokens, 4096, 'never more than the cap the call was reserved for');
+    assert.deepEqual(body.thinking, { type: 'enabled', budget_tokens: 2048 });
     assert.equal(body.temperature, undefined);
+    assert.match(warnings.join('\n'), /thinks with 2048 tokens instead of 8192/);
     assert.match(warnings.join('\n'), /temperature/);
   });
 
-  it('keeps budget below max_tokens when the model cap leaves no room for both', () => {
-    const target = makeTarget('anthropic', 'claude-opus-4-1'); // 32000 max output, xhigh = 32000
-    const { maxTokens, thinkingBudget } = anthropicOutputBudget(request(hello, { maxOutputTokens: 4096, reasoningEffort: 'xhigh' }), target);
-    assert.equal(maxTokens, 32000);
-    assert.ok(thinkingBudget < maxTokens && thinkingBudget >= 1024);
-    assert.equal(toAnthropicRequest(request(hello, { maxOutputTokens: 4096, reasoningEffort: 'xhigh' }), target).thinking?.budget_tokens, thinkingBudget);
+  it('a cap too small for the minimum thinking budget sends no thinking, and says so', () => {
+    const warnings: string[] = [];
+    const body = toAnthropicRequest(request(hello, { maxOutputTokens: 1000, reasoningEffort: 'medium' }), makeTarget('anthropic', 'claude-sonnet-4-5'), warnings);
+    assert.equal(body.max_tokens, 1000);
+    assert.equal(body.thinking, undefined);
+    assert.match(warnings.join('\n'), /without thinking.*at least 2048/);
+  });
+
+  it('a budget that fits under the cap is sent as mapped, without a warning', () => {
+    const warnings: string[] = [];
+    const body = toAnthropicRequest(request(hello, { maxOutputTokens: 20_000, reasoningEffort: 'medium' }), makeTarget('anthropic', 'claude-sonnet-4-5'), warnings);
+    assert.equal(body.max_tokens, 20_000);
+    assert.deepEqual(body.thinking, { type: 'enabled', budget_tokens: 8192 });
+    assert.deepEqual(warnings, []);
+  });
+
+  it('for every effort and cap, max_tokens stays within the cap and the budget below it', () => {
+    const target = makeTarget('anthropic', 'claude-opus-4-1');
+    for (const effort of ['low', 'medium', 'high', 'xhigh'] as const) {
+      for (const cap of [1, 1024, 2047, 2048, 4096, 9000, 32_000, 100_000]) {
+        const { maxTokens, thinkingBudget } = anthropicOutputBudget(request(hello, { maxOutputTokens: cap, reasoningEffort: effort }), target);
+        assert.ok(maxTokens <= Math.min(cap, target.model.maxOutputTokens), `${effort}/${cap}: max_tokens ${maxTokens}`);
+        assert.ok(thinkingBudget === 0 || (thinkingBudget >= 1024 && thinkingBudget < maxTokens), `${effort}/${cap}: budget ${thinkingBudget}`);
+      }
+    }
   });
 
   it("effort 'none' sends no thinking block", () => {

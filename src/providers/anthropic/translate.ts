@@ -19,7 +19,9 @@ import type {
   Usage,
   UserContent,
 } from '../../canonical/types.ts';
+import { hasLaterSystemMessage } from '../../canonical/types.ts';
 import type { Target } from '../types.ts';
+import { readAnthropicUsage } from '../usage.ts';
 
 export const ANTHROPIC_VERSION = '2023-06-01';
 const JSON_TOOL = 'json';
@@ -60,35 +62,39 @@ export function jsonToolName(request: CanonicalRequest): string | undefined {
 }
 
 /**
- * max_tokens and the thinking budget this request is sent with. Anthropic needs
- * budget < max_tokens, so max_tokens grows to budget + requested output (capped at
- * the model's maximum, shrinking the budget if the cap leaves too little room).
- * The pipeline should reserve cost for `maxTokens`, which can exceed the request's cap.
+ * max_tokens and the thinking budget this request is sent with. The output cap the
+ * request carries (the client's, or the one its key's budget was reserved for) is the
+ * whole output, thinking included, as max_completion_tokens is on OpenAI: max_tokens
+ * never exceeds it, so a hard budget holds. Anthropic needs budget < max_tokens, so a
+ * mapped budget that does not fit shrinks to half the cap (Anthropic's minimum is
+ * 1024), or thinking is left off when the cap is smaller than twice that; `note` says which.
  */
-export function anthropicOutputBudget(request: CanonicalRequest, target: Target): { maxTokens: number; thinkingBudget: number } {
+export function anthropicOutputBudget(request: CanonicalRequest, target: Target): { maxTokens: number; thinkingBudget: number; note?: string } {
   const modelMax = target.model.maxOutputTokens;
-  const requested = Math.min(request.maxOutputTokens ?? modelMax, modelMax);
+  const maxTokens = Math.min(request.maxOutputTokens ?? modelMax, modelMax);
   const level = request.reasoningEffort;
   const mapped = level === undefined ? undefined : target.model.reasoning?.map?.[level];
-  let budget = typeof mapped === 'number' && mapped > 0 ? mapped : 0;
-  if (budget === 0) return { maxTokens: requested, thinkingBudget: 0 };
-  let maxTokens = requested;
-  if (budget >= maxTokens) maxTokens = Math.min(budget + requested, modelMax);
-  if (budget >= maxTokens) budget = Math.max(MIN_THINKING_BUDGET, maxTokens - requested);
-  if (budget >= maxTokens) return { maxTokens: requested, thinkingBudget: 0 };
-  return { maxTokens, thinkingBudget: budget };
+  const wanted = typeof mapped === 'number' && mapped > 0 ? mapped : 0;
+  if (wanted === 0 || wanted < maxTokens) return { maxTokens, thinkingBudget: wanted };
+  const budget = Math.floor(maxTokens / 2);
+  if (budget < MIN_THINKING_BUDGET) {
+    return { maxTokens, thinkingBudget: 0, note: `reasoning_effort '${level}' was sent without thinking: the output cap of ${maxTokens} tokens leaves no room for Anthropic's minimum thinking budget of ${MIN_THINKING_BUDGET} tokens plus an answer. Allow at least ${2 * MIN_THINKING_BUDGET} output tokens to think.` };
+  }
+  return { maxTokens, thinkingBudget: budget, note: `reasoning_effort '${level}' thinks with ${budget} tokens instead of ${wanted}: thinking counts against the output cap of ${maxTokens} tokens. Raise max_tokens (or the key's output cap) for the full budget.` };
 }
 
 /** The Messages API body for a canonical request. Fields Anthropic cannot take are described in `warnings`. */
 export function toAnthropicRequest(request: CanonicalRequest, target: Target, warnings: string[] = []): AnthropicRequestBody {
   const { system, messages } = toAnthropicMessages(request.messages);
-  const { maxTokens, thinkingBudget } = anthropicOutputBudget(request, target);
+  const { maxTokens, thinkingBudget, note } = anthropicOutputBudget(request, target);
   const body: AnthropicRequestBody = { model: target.deployment.upstreamModel, max_tokens: maxTokens, messages };
+  if (note) warnings.push(note);
   if (request.maxOutputTokens !== undefined && request.maxOutputTokens > target.model.maxOutputTokens) {
     warnings.push(`max_tokens ${request.maxOutputTokens} is above ${target.model.id}'s maximum output; ${target.model.maxOutputTokens} was sent.`);
   }
   if (system.length === 1) body.system = system[0];
   else if (system.length > 1) body.system = system.map((text) => ({ type: 'text' as const, text }));
+  if (hasLaterSystemMessage(request.messages)) warnings.push('system messages inside the conversation were moved into the top-level system prompt.');
   if (thinkingBudget > 0) body.thinking = { type: 'enabled', budget_tokens: thinkingBudget };
   else if (request.reasoningEffort && request.reasoningEffort !== 'none' && !target.model.reasoning?.map) {
     warnings.push(`reasoning_effort '${request.reasoningEffort}' was not sent: ${target.model.id} has no thinking budget configured.`);
@@ -325,15 +331,17 @@ export function anthropicFinishReason(stopReason: string | null | undefined, mad
   }
 }
 
-/** Anthropic reports input in three parts; canonical input is their sum. */
+/** Anthropic reports input in three parts; canonical input is their sum (read by the one Anthropic usage reader). */
 export function anthropicUsage(usage: AnthropicUsage | undefined): Usage {
-  const cacheRead = usage?.cache_read_input_tokens ?? 0;
-  const cacheWrite = usage?.cache_creation_input_tokens ?? 0;
-  return {
-    inputTokens: (usage?.input_tokens ?? 0) + cacheRead + cacheWrite,
-    cachedInputTokens: cacheRead,
-    cacheWriteTokens: cacheWrite,
-    outputTokens: usage?.output_tokens ?? 0,
-    reasoningTokens: 0,
-  };
+  return readAnthropicUsage(usage);
+}
+
+/**
+ * A stream's usage so far: message_start carries input and cache counts, message_delta
+ * the final output (and, on newer models, repeated input counts). Nulls say nothing.
+ */
+export function mergeAnthropicUsage(into: Record<string, unknown>, reported: unknown): void {
+  if (typeof reported !== 'object' || reported === null) return;
+  const fields = reported as Record<string, unknown>;
+  for (const key in fields) if (fields[key] !== null && fields[key] !== undefined) into[key] = fields[key];
 }

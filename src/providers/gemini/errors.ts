@@ -3,7 +3,7 @@
 // the reason is read before the status. Only error.message is quoted (details carry
 // debug text that can echo the key), and it is redacted.
 import { GatewayError, type ErrorType } from '../../canonical/errors.ts';
-import { redactSecrets } from '../http.ts';
+import { fromProvider, redactSecrets } from '../http.ts';
 import type { Target } from '../types.ts';
 
 const SOURCE = 'provider:gemini' as const;
@@ -21,9 +21,11 @@ type Headers = Record<string, string | string[] | undefined>;
 /** An HTTP error answer from generateContent, streamGenerateContent or the embed calls. */
 export function geminiHttpError(status: number, bodyText: string, headers: Headers, target: Target): GatewayError {
   const error = parseGoogleError(bodyText);
-  const where = `Gemini (deployment ${target.deployment.id}, model ${target.deployment.upstreamModel})`;
+  const { providerName, provider } = target.deployment;
+  const named = providerName === provider ? '' : ` provider '${providerName}'`;
+  const where = `Gemini${named} (deployment ${target.deployment.id}, model ${target.deployment.upstreamModel})`;
   const cause = describeCause(error, bodyText, status, target.deployment.apiKey);
-  return classify(status, error, cause, where, target.deployment.upstreamModel, headers);
+  return fromProvider(classify(status, error, cause, where, target.deployment.upstreamModel, headers), target.deployment);
 }
 
 /** An error object Gemini put inside a stream that had already started. */

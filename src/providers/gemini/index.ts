@@ -2,7 +2,7 @@
 // in the x-goog-api-key header, never in the URL.
 import { GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalRequest, CanonicalResponse, StreamEvent } from '../../canonical/types.ts';
-import { readText, sendUpstream, transportError, type SendOptions, type UpstreamResponse } from '../http.ts';
+import { providerLabel, readText, sendUpstream, transportError, type SendOptions, type UpstreamResponse } from '../http.ts';
 import type { CallContext, EmbeddingsRequest, EmbeddingsResponse, ProviderAdapter, Target } from '../types.ts';
 import { decodeEvents, primeStream } from '../stream-decode.ts';
 import { geminiHttpError } from './errors.ts';
@@ -45,7 +45,7 @@ async function post(target: Target, ctx: CallContext, method: string, body: unkn
     signal: ctx.signal,
     forwardHeaders: ctx.forwardHeaders,
     timeoutMs: target.deployment.timeoutMs,
-    providerLabel: `gemini (deployment ${target.deployment.id})`,
+    providerLabel: providerLabel(target.deployment),
   };
   const response = await sendUpstream(url, options);
   if (response.statusCode >= 400) {
@@ -69,8 +69,8 @@ async function readJson({ response, options, url }: Sent, target: Target): Promi
       status: 502,
       type: 'upstream_error',
       code: 'upstream_invalid_response',
-      message: `Gemini (deployment ${target.deployment.id}) answered with a body that is not JSON. Check that the deployment's base URL points at the Gemini API.`,
-      source: 'provider:gemini',
+      message: `Gemini provider ${providerLabel(target.deployment)} answered with a body that is not JSON. Check that the deployment's base URL points at the Gemini API.`,
+      source: `provider:${target.deployment.providerName}`,
     });
   }
 }

@@ -21,9 +21,11 @@ import type {
   ToolChoice,
   Usage,
 } from '../../canonical/types.ts';
+import { hasLaterSystemMessage } from '../../canonical/types.ts';
 import type { EmbeddingsRequest, EmbeddingsResponse, Target } from '../types.ts';
 import { GEMINI_SIGNATURE_PREFIX, SKIP_SIGNATURE_VALIDATION, geminiSignature, signatureOfToolCallId, toolCallId, toolCallIdBase } from './ids.ts';
 import { toGeminiSchema } from './schema.ts';
+import { readGeminiUsage } from '../usage.ts';
 
 export type GeminiPart = Record<string, unknown>;
 export interface GeminiContent {
@@ -46,6 +48,7 @@ export function toGeminiRequest(request: CanonicalRequest, target: Target, warni
   const { system, contents } = toGeminiContents(request.messages, requireSignatures);
   const body: GeminiRequestBody = { contents, generationConfig: generationConfig(request, target, warnings) };
   if (system.length > 0) body.systemInstruction = { parts: system.map((text) => ({ text })) };
+  if (hasLaterSystemMessage(request.messages)) warnings.push('system messages inside the conversation were moved into systemInstruction (Gemini has no other place for them).');
   if (request.tools?.length) {
     body.tools = [{
       functionDeclarations: request.tools.map((tool) => {
@@ -267,13 +270,7 @@ export function geminiFinishReason(reason: string | undefined, madeToolCalls: bo
 
 /** promptTokenCount already includes cached tokens; output is candidates plus thoughts. */
 export function geminiUsage(usage: GeminiUsageMetadata | undefined): Usage {
-  const thoughts = usage?.thoughtsTokenCount ?? 0;
-  return {
-    inputTokens: (usage?.promptTokenCount ?? 0) + (usage?.toolUsePromptTokenCount ?? 0),
-    cachedInputTokens: usage?.cachedContentTokenCount ?? 0,
-    outputTokens: (usage?.candidatesTokenCount ?? 0) + thoughts,
-    reasoningTokens: thoughts,
-  };
+  return readGeminiUsage(usage);
 }
 
 // ---- embeddings ----

@@ -17,11 +17,11 @@ export function openaiUpstreamError(status: number, bodyText: string, deployment
   } catch {
     upstream = { message: bodyText.slice(0, 300) };
   }
-  const who = `${deployment.provider} (${deployment.id})`;
+  const who = `${deployment.providerName} (${deployment.id})`;
   const said = redactSecrets(upstream.message ?? `HTTP ${status}`);
   const message =
     status === 401 || status === 403
-      ? `Provider ${who} rejected the gateway's provider key: ${said} Fix the provider key in switchyard.yaml (providers.<name>.api_key) or the ${deployment.provider.toUpperCase()}_API_KEY variable. Your Switchyard key was accepted.`
+      ? `Provider ${who} rejected the gateway's provider key: ${said} Fix the provider key in switchyard.yaml (providers.${deployment.providerName}.api_key)${deployment.providerName === deployment.provider ? ` or the ${deployment.provider.toUpperCase()}_API_KEY variable` : ''}. Your Switchyard key was accepted.`
       : `Provider ${who} answered ${status}: ${said}`;
   const headers: Record<string, string> = {};
   if (retryAfter) headers['retry-after'] = retryAfter;
@@ -32,6 +32,6 @@ export function openaiUpstreamError(status: number, bodyText: string, deployment
     param: upstream.param ?? null,
     message,
     headers,
-    source: `provider:${deployment.provider}`,
+    source: `provider:${deployment.providerName}`,
   });
 }

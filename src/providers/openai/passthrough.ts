@@ -1,6 +1,6 @@
 // The fast path's transport for OpenAI-compatible upstreams: the client's request is
 // sent as it came (unknown fields kept); src/providers/relay-stream.ts relays the answer.
-import { readText, sendUpstream, transportError } from '../http.ts';
+import { providerLabel, readText, sendUpstream, transportError } from '../http.ts';
 import type { UpstreamResponse } from '../http.ts';
 import type { Deployment } from '../types.ts';
 import { openaiUpstreamError } from './errors.ts';
@@ -15,7 +15,7 @@ export function openaiHeaders(deployment: Deployment): Record<string, string> {
 export async function openUpstream(deployment: Deployment, path: string, body: string, signal: AbortSignal, accept?: string, forwardHeaders?: Record<string, string>): Promise<UpstreamResponse> {
   const headers = openaiHeaders(deployment);
   if (accept) headers.accept = accept;
-  const label = `${deployment.provider} (${deployment.id})`;
+  const label = providerLabel(deployment);
   const url = deployment.baseUrl + path;
   const response = await sendUpstream(url, { headers, body, signal, timeoutMs: deployment.timeoutMs, providerLabel: label, forwardHeaders });
   if (response.statusCode >= 400) {

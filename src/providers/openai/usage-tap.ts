@@ -1,30 +1,12 @@
 // Reading usage out of an OpenAI-format stream that is relayed as it comes.
-import type { Usage } from '../../canonical/types.ts';
-import { CountingTap } from '../stream-tap.ts';
+import { CountingTap, looksWhole } from '../stream-tap.ts';
+import { readChatUsage, readResponsesUsage } from '../usage.ts';
 
-/** Usage in a Chat Completions body or chunk (`usage` object). */
-export function chatUsage(u: any): Usage | undefined {
-  if (!u || typeof u !== 'object') return undefined;
-  return {
-    inputTokens: u.prompt_tokens ?? 0,
-    cachedInputTokens: u.prompt_tokens_details?.cached_tokens ?? 0,
-    outputTokens: u.completion_tokens ?? 0,
-    reasoningTokens: u.completion_tokens_details?.reasoning_tokens ?? 0,
-  };
-}
-
-/** Usage in a Responses API `response` object. */
-export function responsesUsage(u: any): Usage | undefined {
-  if (!u || typeof u !== 'object') return undefined;
-  return {
-    inputTokens: u.input_tokens ?? 0,
-    cachedInputTokens: u.input_tokens_details?.cached_tokens ?? 0,
-    outputTokens: u.output_tokens ?? 0,
-    reasoningTokens: u.output_tokens_details?.reasoning_tokens ?? 0,
-  };
-}
+/** The wire formats' usage readers, the same ones the translated path uses. */
+export { readChatUsage as chatUsage, readResponsesUsage as responsesUsage };
 
 export class ChatStreamTap extends CountingTap {
+  readonly finalEvent = 'data: [DONE]';
   private readonly dropUsageChunk: boolean;
 
   constructor(dropUsageChunk: boolean) {
@@ -33,17 +15,28 @@ export class ChatStreamTap extends CountingTap {
   }
 
   keep(data: string): boolean {
-    if (data === '[DONE]') return true;
+    if (data === '[DONE]') {
+      this.ended = true;
+      return true;
+    }
     if (this.model !== undefined && isPlainContentDelta(data)) {
-      this.sawContent();
+      if (looksWhole(data)) this.sawContent();
+      else this.sawMalformed(data, undefined);
       return true;
     }
     let chunk: any;
     try {
       chunk = JSON.parse(data);
     } catch {
+      this.sawMalformed(data, undefined);
       return true;
     }
+    if (typeof chunk !== 'object' || chunk === null) {
+      this.sawMalformed(data, undefined);
+      return true;
+    }
+    // The upstream's own in-band error ends the stream; the client reads why from it.
+    if (chunk.error) this.ended = true;
     this.model ??= chunk.model;
     const choice = chunk.choices?.[0];
     if (choice?.delta) {
@@ -53,7 +46,7 @@ export class ChatStreamTap extends CountingTap {
       }
     }
     if (chunk.usage) {
-      this.usage = chatUsage(chunk.usage);
+      this.usage = readChatUsage(chunk.usage);
       if (this.dropUsageChunk && (!chunk.choices || chunk.choices.length === 0)) return false;
     }
     return true;
@@ -74,22 +67,30 @@ function isPlainContentDelta(data: string): boolean {
   return usage === -1 || data.startsWith('null', usage + 8);
 }
 
+const RESPONSES_ENDINGS = new Set(['response.completed', 'response.incomplete', 'response.failed', 'error']);
+
 export class ResponsesStreamTap extends CountingTap {
+  readonly finalEvent = 'event: response.completed';
 
   keep(data: string, event: string | undefined): boolean {
     const type = event ?? '';
     if (type.endsWith('.delta')) {
-      this.sawContent();
+      if (looksWhole(data)) this.sawContent();
+      else this.sawMalformed(data, event);
       return true;
     }
-    if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed' || type === 'response.created') {
-      try {
-        const response = JSON.parse(data).response;
-        this.model ??= response?.model;
-        if (response?.usage) this.usage = responsesUsage(response.usage);
-      } catch {
-        // not JSON: relay it anyway
-      }
+    let json: any;
+    try {
+      json = JSON.parse(data);
+    } catch {
+      this.sawMalformed(data, event);
+      return true;
+    }
+    if (RESPONSES_ENDINGS.has(type)) this.ended = true;
+    if (type === 'response.created' || (this.ended && type !== 'error')) {
+      const response = json?.response;
+      this.model ??= response?.model;
+      if (response?.usage) this.usage = readResponsesUsage(response.usage);
     }
     return true;
   }
