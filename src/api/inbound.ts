@@ -13,8 +13,10 @@ import type { StreamTap } from '../providers/stream-tap.ts';
 import { AnthropicStreamTap, openAnthropicUpstream, relayedAnthropicUsage } from '../providers/anthropic/relay.ts';
 import { parseChatRequest, toChatCompletion, ChatStreamEncoder } from './openai-chat/index.ts';
 import { parseResponsesRequest, toResponseObject, ResponsesStreamEncoder } from './openai-responses/index.ts';
-import { parseMessagesRequest, toMessagesResponse, MessagesStreamEncoder, renderAnthropicError } from './anthropic-messages/index.ts';
+import { parseMessagesRequest, toMessagesResponse, MessagesStreamEncoder } from './anthropic-messages/index.ts';
+import { anthropicErrorEnvelope } from './anthropic-messages/errors.ts';
 import { parseEmbeddingsRequest } from './openai-embeddings/index.ts';
+import { countInputTokensNow } from '../tokens/count.ts';
 
 export interface StreamEncoder {
   encode(event: StreamEvent): string;
@@ -30,6 +32,8 @@ export interface RelayChanges {
 
 /** Relaying a request untranslated to an upstream that speaks the client's format. */
 export interface Relay {
+  /** The models it relays to, as a refusal names them: "an OpenAI Responses model". */
+  format: string;
   accepts(deployment: Deployment, model: ModelInfo): boolean;
   /** The client's body as the upstream gets it: unknown fields kept, gateway decisions applied. */
   prepare(body: Record<string, unknown>, deployment: Deployment, changes: RelayChanges): Record<string, unknown>;
@@ -48,7 +52,8 @@ export interface InboundApi {
   relay?: Relay;
   render(response: CanonicalResponse, request: CanonicalRequest, model: string): unknown;
   encoder(request: CanonicalRequest, model: string, body: Record<string, unknown>): StreamEncoder;
-  errorBody(error: GatewayError): unknown;
+  /** The error envelope as a value (the response writer serialises it once). */
+  errorBody(error: GatewayError, requestId?: string): unknown;
 }
 
 const isOpenAICompatible = (d: Deployment) => d.provider === 'openai' || d.provider === 'ollama';
@@ -63,6 +68,7 @@ export const chatApi: InboundApi = {
   endpoint: 'chat',
   parse: parseChatRequest,
   relay: openaiRelay('/chat/completions', {
+    format: 'an OpenAI-compatible Chat Completions model',
     accepts: (deployment, model) => isOpenAICompatible(deployment) && model.endpoints.includes('chat'),
     prepare(body, deployment, changes) {
       const out: Record<string, unknown> = { ...body, model: deployment.upstreamModel };
@@ -87,6 +93,7 @@ export const responsesApi: InboundApi = {
   endpoint: 'responses',
   parse: parseResponsesRequest,
   relay: openaiRelay('/responses', {
+    format: 'an OpenAI Responses model',
     accepts: (deployment, model) => deployment.provider === 'openai' && model.endpoints.includes('responses'),
     prepare(body, deployment, changes) {
       const out: Record<string, unknown> = { ...body, model: deployment.upstreamModel };
@@ -106,6 +113,7 @@ export const messagesApi: InboundApi = {
   endpoint: 'messages',
   parse: parseMessagesRequest,
   relay: {
+    format: 'a Claude model',
     accepts: (deployment) => deployment.provider === 'anthropic',
     prepare(body, deployment, changes) {
       const out: Record<string, unknown> = { ...body, model: deployment.upstreamModel };
@@ -118,14 +126,15 @@ export const messagesApi: InboundApi = {
     passHeaders: ['anthropic-beta'],
   },
   render: (response, request, model) => toMessagesResponse(response, model, { stopSequences: request.stop }),
-  encoder: (request, model) => new MessagesStreamEncoder({ model, stopSequences: request.stop }),
-  errorBody: (error) => renderAnthropicError(error).body,
+  encoder: (request, model) => new MessagesStreamEncoder({ model, stopSequences: request.stop, inputTokens: countInputTokensNow(request) }),
+  errorBody: (error, requestId) => anthropicErrorEnvelope(error, requestId),
 };
 
 export const embeddingsApi: InboundApi = {
   endpoint: 'embeddings',
   parse: parseEmbeddingsRequest,
   relay: openaiRelay('/embeddings', {
+    format: 'an OpenAI-compatible embedding model',
     accepts: (deployment, model) => isOpenAICompatible(deployment) && model.endpoints.includes('embeddings'),
     prepare: (body, deployment) => ({ ...body, model: deployment.upstreamModel }),
     usage: (json) => chatUsage(json.usage),

@@ -94,6 +94,28 @@ export interface CanonicalRequest {
    * `warnings` of the result instead of dropping it silently.
    */
   extra?: Record<string, unknown>;
+  /**
+   * What the inbound parser found but no translation can carry: a tool, content or
+   * item type it does not translate, or an invalid value in a field the gateway does
+   * not need itself. A relay passes the body as it came (the provider judges it); a
+   * translated route refuses the request, naming the first one.
+   */
+  untranslatable?: Untranslatable[];
+}
+
+export interface Untranslatable {
+  /** Its path in the client's body, e.g. `tools[0].type`. */
+  param: string;
+  /** What it is, as the refusal names it, e.g. `'web_search'`. */
+  what: string;
+  /** The error code a translated route refuses it with. */
+  code: string;
+  /** The fix to suggest besides a relayed model, if any. */
+  hint?: string;
+  /** For an invalid value: the exact refusal a translated route gives. */
+  refusal?: import('./errors.ts').GatewayError;
+  /** The item as it came when the canonical messages/tools lack it: counted as input tokens. */
+  json?: unknown;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';
@@ -144,4 +166,14 @@ export type StreamEvent =
 
 export function emptyUsage(): Usage {
   return { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
+}
+
+/** Whether a system message comes after the conversation started (a provider with one system slot cannot keep its place). */
+export function hasLaterSystemMessage(messages: readonly Message[]): boolean {
+  let started = false;
+  for (const message of messages) {
+    if (message.role !== 'system') started = true;
+    else if (started && message.content) return true;
+  }
+  return false;
 }

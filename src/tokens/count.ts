@@ -54,6 +54,11 @@ export async function countInputTokens(request: CanonicalRequest): Promise<numbe
   return walk(request, loadCounter());
 }
 
+/** countInputTokens, for a caller that cannot wait (a stream encoder's first event). */
+export function countInputTokensNow(request: CanonicalRequest): number {
+  return walk(request, loadCounter());
+}
+
 function walk(request: CanonicalRequest, count: Counter): number {
   let total = REPLY_PRIMING;
   for (const message of request.messages) total += PER_MESSAGE + messageTokens(message, count);
@@ -64,7 +69,25 @@ function walk(request: CanonicalRequest, count: Counter): number {
     }
   }
   if (request.responseFormat?.type === 'json_schema') total += count(JSON.stringify(request.responseFormat.schema));
+  // Items only a relay carries (tool and content types the gateway does not translate), as JSON text.
+  if (request.untranslatable) for (const item of request.untranslatable) if (item.json !== undefined) total += opaqueTokens(item.json, count);
   return total;
+}
+
+/** Inline file data (base64: PDFs, audio) is not read as text by providers; it costs what an image does. */
+const INLINE_DATA_FROM = 1_024;
+const BASE64_TEXT = /^[A-Za-z0-9+/=\r\n]+$/;
+
+function opaqueTokens(json: unknown, count: Counter): number {
+  let blobs = 0;
+  const text = JSON.stringify(json, (_key, value) => {
+    if (typeof value !== 'string' || value.length < INLINE_DATA_FROM) return value;
+    const data = value.startsWith('data:') ? value.slice(value.indexOf(',') + 1) : value;
+    if (!BASE64_TEXT.test(data)) return value;
+    blobs++;
+    return '';
+  });
+  return count(text) + blobs * IMAGE_TOKENS;
 }
 
 function messageTokens(message: Message, count: Counter): number {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { GatewayError } from '../../canonical/errors.ts';
 import type { Message } from '../../canonical/types.ts';
 import { effortForThinkingBudget, parseMessagesRequest } from './request.ts';
+import { parsedForTranslation } from '../test-support.ts';
 import { fixtureNames, readFixtureJson, type Json } from './testing.ts';
 
 const requestFixtures = fixtureNames('.request.json');
@@ -161,8 +162,16 @@ test('redacted thinking in an assistant turn is kept as opaque reasoning', () =>
   assert.deepEqual(request.messages[1], { role: 'assistant', content: [{ type: 'reasoning', text: '', redacted: 'EqkEC==' }, { type: 'text', text: 'a' }] });
 });
 
+/** Refused on a translated route; on a relay route refused too, or noted for the provider to judge. */
 function assert400(body: unknown, param: string, messagePart?: RegExp): void {
-  assert.throws(() => parseMessagesRequest(body), (error: unknown) => {
+  let relayed: ReturnType<typeof parseMessagesRequest> | undefined;
+  try {
+    relayed = parseMessagesRequest(body);
+  } catch (error) {
+    assert.ok(error instanceof GatewayError && error.param === param, `refused on every route naming ${param}`);
+  }
+  if (relayed) assert.equal(relayed.untranslatable?.[0].param, param, 'noted for a relay to pass on');
+  assert.throws(() => parsedForTranslation(parseMessagesRequest, body), (error: unknown) => {
     assert.ok(error instanceof GatewayError, 'a GatewayError');
     assert.equal(error.status, 400);
     assert.equal(error.param, param);
@@ -184,13 +193,14 @@ test('bad requests give 400s naming the field and what is expected', () => {
   assert400({ ...base, max_tokens: 1.5 }, 'max_tokens');
   assert400({ model: 'm', max_tokens: 5 }, 'messages');
   assert400({ ...base, messages: [] }, 'messages');
-  assert400({ ...base, messages: [{ role: 'system', content: 'x' }] }, 'messages[0].role', /"user" or "assistant"/);
+  assert400({ ...base, messages: [{ role: 5, content: 'x' }] }, 'messages[0].role', /"user", "assistant" or "system"/);
   assert400({ ...base, messages: [{ role: 'user', content: 'a' }, { role: 'tool', content: 'x' }] }, 'messages[1].role');
   assert400(withUser(42), 'messages[0].content');
   assert400(withUser([{ text: 'no type' }]), 'messages[0].content[0]');
   assert400(withUser([{ type: 'text' }]), 'messages[0].content[0].text');
   assert400(withUser([{ type: 'image', source: { type: 'base64', media_type: 'image/bmp', data: 'AA' } }]), 'messages[0].content[0].source.media_type', /image\/png/);
   assert400(withUser([{ type: 'image', source: { type: 'base64', media_type: 'image/png' } }]), 'messages[0].content[0].source.data');
+  assert400(withUser([{ type: 'text', text: 'a' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: '@@@' } }]), 'messages[0].content[1].source.data', /base64/);
   assert400(withUser([{ type: 'image', source: { type: 'url', url: 'file:///etc/passwd' } }]), 'messages[0].content[0].source.url', /http/);
   assert400(withUser([{ type: 'image', source: { type: 'file', file_id: 'f' } }]), 'messages[0].content[0].source.type', /not supported/);
   assert400(withUser([{ type: 'image' }]), 'messages[0].content[0].source');
@@ -206,7 +216,7 @@ test('bad requests give 400s naming the field and what is expected', () => {
   assert400(withAssistant([{ type: 'tool_result', tool_use_id: 't' }]), 'messages[1].content[0].type', /user/);
   assert400({ ...base, system: [{ type: 'image' }] }, 'system[0].type');
   assert400({ ...base, system: 5 }, 'system');
-  assert400({ ...base, tools: [{ type: 'web_search_20250305', name: 'web_search' }] }, 'tools[0].type', /server tools/);
+  assert400({ ...base, tools: [{ type: 'web_search_20250305', name: 'web_search' }] }, 'tools[0].type', /Server tools/);
   assert400({ ...base, tools: [{ name: 'f' }] }, 'tools[0].input_schema');
   assert400({ ...base, tools: [{ input_schema: {} }] }, 'tools[0].name');
   assert400({ ...base, tool_choice: { type: 'sometimes' } }, 'tool_choice.type');
@@ -224,4 +234,36 @@ test('bad requests give 400s naming the field and what is expected', () => {
   assert400({ ...base, output_config: { effort: 'extreme' } }, 'output_config.effort');
   assert400({ ...base, output_format: { type: 'json_schema' } }, 'output_format.schema');
   assert400({ ...base, output_config: { format: { type: 'xml' } } }, 'output_config.format.type');
+});
+
+test('a system message inside messages becomes a system message at that position', () => {
+  const request = parseMessagesRequest({
+    ...base,
+    system: 'top',
+    messages: [
+      { role: 'user', content: 'q1' },
+      { role: 'system', content: [{ type: 'text', text: 'mid' }, { type: 'text', text: 'conversation' }] },
+      { role: 'assistant', content: 'a1' },
+      { role: 'system', content: 'again' },
+      { role: 'user', content: 'q2' },
+    ],
+  });
+  assert.deepEqual(request.messages.map((m) => m.role), ['system', 'user', 'system', 'assistant', 'system', 'user']);
+  assert.deepEqual(request.messages[2], { role: 'system', content: 'mid\n\nconversation' });
+  assert.deepEqual(request.messages[4], { role: 'system', content: 'again' });
+  assert.equal(request.untranslatable, undefined, 'nothing a translation cannot carry');
+});
+
+test('server tools and unknown blocks are noted for a relay to Claude, kept as they came for counting', () => {
+  const webSearch = { type: 'web_search_20250305', name: 'web_search', max_uses: 3 };
+  const documentBlock = { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'notes' } };
+  const request = parseMessagesRequest({ ...base, tools: [webSearch], messages: [{ role: 'user', content: [documentBlock, { type: 'text', text: 'q' }] }], temperature: 'hot' });
+  assert.deepEqual(request.untranslatable?.map((n) => [n.param, n.code]), [
+    ['messages[0].content[0].type', 'unsupported_content_type'],
+    ['tools[0].type', 'unsupported_tool_type'],
+    ['temperature', 'invalid_value'],
+  ]);
+  assert.deepEqual(request.untranslatable?.[0].json, documentBlock);
+  assert.deepEqual(request.untranslatable?.[1].json, webSearch);
+  assert.deepEqual(request.messages, [{ role: 'user', content: [{ type: 'text', text: 'q' }] }]);
 });

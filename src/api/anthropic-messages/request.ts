@@ -10,9 +10,13 @@
 // Fields this module does not know go to `extra` (passed on as they came to
 // OpenAI-compatible upstreams, reported by translating providers). The top-level
 // `cache_control` is a caching hint like the per-block ones and is ignored.
+//
+// Refused at once: what the gateway needs (model, max_tokens, messages as an array,
+// stream, image data). Everything else that is invalid, and server tools, is noted
+// (../untranslatable.ts): a relay to Claude passes it, a translation refuses it.
 
 import { invalidField, invalidRequest } from '../../canonical/errors.ts';
-import type { CanonicalRequest, Message, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition } from '../../canonical/types.ts';
+import type { CanonicalRequest, Message, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition, Untranslatable } from '../../canonical/types.ts';
 import {
   isObject,
   optionalBoolean,
@@ -25,6 +29,7 @@ import {
   type JsonObject,
 } from '../fields.ts';
 import { parseMessages, parseSystem } from './messages.ts';
+import { NotTranslatable, attachNotes, tolerate } from '../untranslatable.ts';
 
 /** Upper budget bound (inclusive) of each level, lowest first; above the last is xhigh. */
 const THINKING_BUDGET_LEVELS: ReadonlyArray<readonly [number, ReasoningEffort]> = [
@@ -43,35 +48,36 @@ const KNOWN_FIELDS = new Set([
 
 export function parseMessagesRequest(body: unknown): CanonicalRequest {
   const root = requireObject(body, 'body', 'a JSON object (the Messages API request)');
+  const notes: Untranslatable[] = [];
   const model = requireNonEmptyString(root.model, 'model', 'a model id string');
   if (root.max_tokens === undefined) throw invalidRequest("Missing required field 'max_tokens': the Messages API needs the maximum number of tokens to generate (a positive integer).", 'max_tokens', 'missing_field');
   const maxOutputTokens = requireInteger(root.max_tokens, 'max_tokens', 1);
 
   const messages: Message[] = [];
-  const system = parseSystem(root.system);
+  const system = tolerate(notes, root.system, parseSystem, root.system);
   if (system !== undefined) messages.push(system);
   if (root.messages === undefined) throw invalidRequest("Missing required field 'messages': send a non-empty array of user/assistant messages.", 'messages', 'missing_field');
-  parseMessages(root.messages, messages);
+  parseMessages(root.messages, messages, notes);
 
   const request: CanonicalRequest = { model, messages, maxOutputTokens, stream: optionalBoolean(root.stream, 'stream') ?? false };
-  const tools = parseTools(root.tools);
+  const tools = parseTools(root.tools, notes);
   if (tools !== undefined) request.tools = tools;
-  parseToolChoice(root.tool_choice, tools, request);
-  const stop = parseStopSequences(root.stop_sequences);
+  tolerate(notes, undefined, parseToolChoice, root.tool_choice, tools, request);
+  const stop = tolerate(notes, undefined, parseStopSequences, root.stop_sequences);
   if (stop !== undefined) request.stop = stop;
-  const temperature = optionalNumberInRange(root.temperature, 'temperature', 0, 1);
+  const temperature = tolerate(notes, undefined, optionalNumberInRange, root.temperature, 'temperature', 0, 1);
   if (temperature !== undefined) request.temperature = temperature;
-  const topP = optionalNumberInRange(root.top_p, 'top_p', 0, 1);
+  const topP = tolerate(notes, undefined, optionalNumberInRange, root.top_p, 'top_p', 0, 1);
   if (topP !== undefined) request.topP = topP;
-  const user = parseMetadataUser(root.metadata);
+  const user = tolerate(notes, undefined, parseMetadataUser, root.metadata);
   if (user !== undefined) request.user = user;
-  const effort = parseReasoningEffort(root.thinking, root.output_config);
+  const effort = tolerate(notes, undefined, parseReasoningEffort, root.thinking, root.output_config);
   if (effort !== undefined) request.reasoningEffort = effort;
-  const format = parseOutputFormat(root.output_format, root.output_config);
+  const format = tolerate(notes, undefined, parseOutputFormat, root.output_format, root.output_config);
   if (format !== undefined) request.responseFormat = format;
-  const extra = collectExtra(root);
+  const extra = collectExtra(root, notes);
   if (extra !== undefined) request.extra = extra;
-  return request;
+  return attachNotes(request, notes);
 }
 
 /** The level for an Anthropic thinking budget (see the table at the top). */
@@ -80,22 +86,24 @@ export function effortForThinkingBudget(budgetTokens: number): ReasoningEffort {
   return 'xhigh';
 }
 
-function parseTools(value: unknown): ToolDefinition[] | undefined {
+function parseTools(value: unknown, notes: Untranslatable[]): ToolDefinition[] | undefined {
   if (value === undefined || value === null) return undefined;
-  const list = requireArray(value, 'tools', 'an array of tool definitions');
-  const tools: ToolDefinition[] = new Array(list.length);
-  for (let i = 0; i < list.length; i++) tools[i] = parseTool(list[i], `tools[${i}]`);
+  const list = tolerate(notes, value, requireArray, value, 'tools', 'an array of tool definitions');
+  if (list === undefined) return undefined;
+  const tools: ToolDefinition[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const tool = tolerate(notes, list[i], parseTool, list[i], `tools[${i}]`);
+    if (tool !== undefined) tools.push(tool);
+  }
   return tools;
 }
 
 function parseTool(value: unknown, path: string): ToolDefinition {
   const tool = requireObject(value, path, 'a tool {"name", "description", "input_schema"}');
   if (tool.type !== undefined && tool.type !== null && tool.type !== 'custom') {
-    throw invalidRequest(
-      `Invalid value for '${path}.type': server tools (${JSON.stringify(tool.type)}) run inside Anthropic's API and are not supported by Switchyard; define a custom tool with name, description and input_schema instead.`,
-      `${path}.type`,
-      'unsupported_tool',
-    );
+    if (typeof tool.type !== 'string') throw invalidField(`${path}.type`, '"custom" or a server tool type', tool.type);
+    throw new NotTranslatable(`${path}.type`, `'${tool.type}'`, 'unsupported_tool_type',
+      "Server tools run inside Anthropic's API; for other models define a custom tool with name, description and input_schema.");
   }
   const name = requireNonEmptyString(tool.name, `${path}.name`, 'a non-empty tool name');
   const parameters = requireObject(tool.input_schema, `${path}.input_schema`, 'a JSON Schema object for the tool input');
@@ -183,12 +191,13 @@ function parseOutputFormat(outputFormat: unknown, outputConfig: unknown): Respon
   return { type: 'json_schema', name: 'output', schema, strict: true };
 }
 
-function collectExtra(root: JsonObject): Record<string, unknown> | undefined {
+function collectExtra(root: JsonObject, notes: Untranslatable[]): Record<string, unknown> | undefined {
   let extra: Record<string, unknown> | undefined;
   for (const key in root) {
     if (KNOWN_FIELDS.has(key)) continue;
     (extra ??= {})[key] = root[key];
   }
-  if (root.top_k !== undefined && root.top_k !== null) (extra ??= {}).top_k = requireInteger(root.top_k, 'top_k', 0);
+  const topK = root.top_k === undefined || root.top_k === null ? undefined : tolerate(notes, undefined, requireInteger, root.top_k, 'top_k', 0);
+  if (topK !== undefined) (extra ??= {}).top_k = topK;
   return extra;
 }

@@ -111,7 +111,7 @@ test('renderAnthropicError: status, headers and the envelope Anthropic clients p
   assert.equal(rendered.headers['retry-after'], '3');
   assert.equal(rendered.headers['content-type'], 'application/json');
   const recordedShape = readFixtureJson('error-401-authentication.json');
-  const body = JSON.parse(rendered.body);
+  const body = rendered.body;
   assert.deepEqual(Object.keys(body).sort(), Object.keys(recordedShape).sort());
   assert.deepEqual(body, { type: 'error', error: { type: 'rate_limit_error', message: 'Too many requests; retry in 3 s.' }, request_id: 'req_1' });
 });

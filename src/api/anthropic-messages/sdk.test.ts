@@ -36,7 +36,7 @@ before(async () => {
         request = parseMessagesRequest(JSON.parse(Buffer.concat(chunks).toString('utf8')));
       } catch (error) {
         const rendered = renderAnthropicError(error as GatewayError, 'req_test');
-        res.writeHead(rendered.status, rendered.headers).end(rendered.body);
+        res.writeHead(rendered.status, rendered.headers).end(JSON.stringify(rendered.body));
         return;
       }
       lastRequest.canonical = request;

@@ -207,3 +207,19 @@ test('an error event carries the GatewayError status as the Anthropic error type
   const error = new GatewayError({ status: 429, type: 'rate_limit_error', code: 'rate_limited', message: 'Slow down.' });
   assert.equal(encoder.encode({ type: 'error', error }), 'event: error\ndata: {"type":"error","error":{"type":"rate_limit_error","message":"Slow down."}}\n\n');
 });
+
+test('message_start carries the counted prompt tokens, as a recorded stream does; message_delta the provider usage', () => {
+  const recorded = readRecordedStream('messages-stream-tool-use.sse').find((e) => e.event === 'message_start')!;
+  const encoder = new MessagesStreamEncoder({ model: 'claude-x', inputTokens: 377 });
+  const usage: Usage = { inputTokens: 380, cachedInputTokens: 100, outputTokens: 9, reasoningTokens: 0 };
+  const sse = encoder.encode({ type: 'start', id: 'x', model: 'm', created: 0 }) + encoder.encode({ type: 'text-delta', text: 'hi' }) +
+    encoder.encode({ type: 'finish', finishReason: 'stop', usage });
+  const events = parseSseText(sse);
+  const start = events.find((e) => e.event === 'message_start')!;
+  assert.deepEqual(Object.keys(start.data.message.usage).slice(0, 3), Object.keys(recorded.data.message.usage).slice(0, 3));
+  assert.equal(start.data.message.usage.input_tokens, 377);
+  const end = events.find((e) => e.event === 'message_delta')!;
+  assert.equal(end.data.usage.input_tokens, 280, 'the provider count, cache reads apart');
+  assert.equal(end.data.usage.cache_read_input_tokens, 100);
+  assert.equal(end.data.usage.output_tokens, 9);
+});

@@ -3,9 +3,11 @@
 // content_block_delta... / content_block_stop (one block open at a time, indexes
 // 0, 1, 2...), then message_delta (stop_reason, usage) and message_stop.
 //
-// - message_start carries zero usage: the canonical stream reports usage only at
-//   `finish`, so message_delta carries all of it (input, cache read/write, output);
-//   the Anthropic SDK takes input and cache counts from message_delta when present.
+// - message_start carries the gateway's own count of the prompt as input_tokens, as
+//   the API does (LangChain and other clients read input usage there); the canonical
+//   stream reports the provider's usage only at `finish`, so message_delta carries
+//   all of it (input, cache read/write, output), and the Anthropic SDK takes input
+//   and cache counts from message_delta when present.
 // - A tool_use block starts with an empty input_json_delta, as the API does; empty
 //   deltas after that are dropped.
 // - A redacted reasoning end becomes a redacted_thinking block (data in
@@ -33,11 +35,14 @@ export interface MessagesStreamEncoderOptions {
   model: string;
   /** The request's stop_sequences, to name the one that ended the answer when it is unambiguous. */
   stopSequences?: readonly string[];
+  /** The prompt's input tokens as the gateway counted them, for message_start. */
+  inputTokens?: number;
 }
 
 export class MessagesStreamEncoder {
   private readonly modelJson: string;
   private readonly stopSequences: readonly string[] | undefined;
+  private readonly inputTokens: number;
   private started = false;
   private ended = false;
   private openKind: BlockKind = NONE;
@@ -50,6 +55,7 @@ export class MessagesStreamEncoder {
   constructor(options: MessagesStreamEncoderOptions) {
     this.modelJson = JSON.stringify(options.model);
     this.stopSequences = options.stopSequences;
+    this.inputTokens = options.inputTokens ?? 0;
   }
 
   /** True once message_stop or an error has been written; later events are ignored. */
@@ -88,7 +94,7 @@ export class MessagesStreamEncoder {
     this.started = true;
     return 'event: message_start\ndata: {"type":"message_start","message":{"id":' + JSON.stringify(toMessageId(id)) +
       ',"type":"message","role":"assistant","model":' + this.modelJson +
-      ',"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}}}\n\n';
+      ',"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":' + this.inputTokens + ',"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}}}\n\n';
   }
 
   /** Closes a block of another kind and opens one of `kind` if needed; returns the SSE written. */

@@ -1,7 +1,8 @@
 // Field validators shared by the OpenAI Chat and Responses parsers. Each returns the
 // value in canonical form or throws a 400 naming the exact field path. `null` counts
 // as absent for optional fields, as OpenAI's SDKs and pydantic clients send it.
-import { invalidField } from '../../canonical/errors.ts';
+import { invalidField, invalidRequest } from '../../canonical/errors.ts';
+import { onEveryRoute } from '../untranslatable.ts';
 import { REASONING_EFFORTS } from '../../canonical/types.ts';
 import type { ImagePart, ReasoningEffort, ResponseFormat } from '../../canonical/types.ts';
 
@@ -65,22 +66,35 @@ export function parseJsonSchemaFormat(spec: JsonObject, param: string): Response
 
 const DATA_URL = /^data:([^;,]+)((?:;[^;,]+)*);base64,/;
 
-/** An image URL: http(s) or a base64 `data:image/...` URL. */
+/**
+ * An image URL: http(s) or a base64 `data:image/...` URL. Refused on every route when
+ * malformed: the provider would refuse it too, and the gateway checks image input.
+ */
 export function parseImageUrl(url: string, param: string, detail: string | undefined): ImagePart {
   const image: ImagePart = { type: 'image' };
   if (url.startsWith('data:')) {
     const match = DATA_URL.exec(url);
-    if (match === null) throw invalidField(param, 'a base64 data URL (data:image/png;base64,...) or an http(s) URL', 'a data URL that is not base64');
-    if (!match[1].startsWith('image/')) throw invalidField(param, 'an image media type (image/png, image/jpeg, image/gif, image/webp)', match[1]);
+    if (match === null) throw onEveryRoute(invalidField(param, 'a base64 data URL (data:image/png;base64,...) or an http(s) URL', 'a data URL that is not base64'));
+    if (!match[1].startsWith('image/')) throw onEveryRoute(invalidField(param, 'an image media type (image/png, image/jpeg, image/gif, image/webp)', match[1]));
     image.mediaType = match[1];
-    image.data = url.slice(match[0].length);
+    image.data = requireBase64(url.slice(match[0].length), param);
   } else if (url.startsWith('https://') || url.startsWith('http://')) {
     image.url = url;
   } else {
-    throw invalidField(param, 'an http(s) URL or a base64 data URL', url);
+    throw onEveryRoute(invalidField(param, 'an http(s) URL or a base64 data URL', url));
   }
   if (detail !== undefined) image.detail = detail;
   return image;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** Standard base64 (padding optional), as every provider decodes image bytes. */
+export function requireBase64(data: string, param: string): string {
+  if (!BASE64.test(data) || data.length % 4 === 1) {
+    throw onEveryRoute(invalidRequest(`Invalid value for '${param}': the image data is not valid base64 (${data.length === 0 ? 'it is empty' : `it starts ${JSON.stringify(data.slice(0, 12))}`}). Encode the image bytes with standard base64 (A-Z, a-z, 0-9, +, /).`, param, 'invalid_base64'));
+  }
+  return data;
 }
 
 export function optionalImageDetail(value: unknown, param: string): string | undefined {

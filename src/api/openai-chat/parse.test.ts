@@ -4,6 +4,7 @@ import { readdirSync } from 'node:fs';
 import { GatewayError } from '../../canonical/errors.ts';
 import { fixturePath, readFixtureJson } from '../../testing/fixtures.ts';
 import { includeUsageRequested, parseChatRequest } from './parse.ts';
+import { parsedForTranslation } from '../test-support.ts';
 
 const chatRequestFixtures = readdirSync(fixturePath('openai'))
   .filter((name) => /^(chat|spec-chat)-.*\.request\.json$/.test(name));
@@ -107,6 +108,7 @@ const invalid: [string, Record<string, unknown>, string][] = [
   ['legacy function role', { model: 'm', messages: [{ role: 'function', name: 'f', content: 'x' }] }, 'messages[0].role'],
   ['image URL scheme', { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'image_url', image_url: { url: 'ftp://x/y.png' } }] }] }, 'messages[0].content[1].image_url.url'],
   ['data URL not base64', { model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png,abc' } }] }] }, 'messages[0].content[0].image_url.url'],
+  ['data URL with bad base64', { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,@@@' } }] }] }, 'messages[0].content[1].image_url.url'],
   ['data URL not an image', { model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:text/plain;base64,aGk=' } }] }] }, 'messages[0].content[0].image_url.url'],
   ['image detail', { model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png', detail: 'ultra' } }] }] }, 'messages[0].content[0].image_url.detail'],
   ['audio part', { model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'x', format: 'wav' } }] }] }, 'messages[0].content[0].type'],
@@ -138,9 +140,15 @@ const invalid: [string, Record<string, unknown>, string][] = [
   ['legacy functions', { model: 'm', messages: [user], functions: [{ name: 'f' }] }, 'functions'],
 ];
 
+/** What the gateway needs itself (or the provider would certainly refuse): refused on a relay route too. */
+const REFUSED_ON_EVERY_ROUTE = new Set([
+  'missing model', 'model not a string', 'missing messages', 'image URL scheme', 'data URL not base64', 'data URL with bad base64',
+  'data URL not an image', 'max_tokens zero', 'max_completion_tokens fraction', 'stream',
+]);
+
 for (const [what, body, param] of invalid) {
-  test(`400 naming the field: ${what}`, () => {
-    assert.throws(() => parseChatRequest(body), (err: unknown) => {
+  test(`400 naming the field on a translated route: ${what}`, () => {
+    assert.throws(() => parsedForTranslation(parseChatRequest, body), (err: unknown) => {
       assert.ok(err instanceof GatewayError);
       assert.equal(err.status, 400);
       assert.equal(err.param, param);
@@ -148,10 +156,32 @@ for (const [what, body, param] of invalid) {
       return true;
     });
   });
+  test(`on a relay route: ${what} ${REFUSED_ON_EVERY_ROUTE.has(what) ? 'is refused too' : 'is left to the provider'}`, () => {
+    if (REFUSED_ON_EVERY_ROUTE.has(what)) {
+      assert.throws(() => parseChatRequest(body), (err: unknown) => err instanceof GatewayError && err.param === param);
+      return;
+    }
+    const request = parseChatRequest(body);
+    assert.equal(request.untranslatable?.[0].param, param);
+  });
 }
 
 test('the legacy function role says to use role tool', () => {
-  assert.throws(() => parseChatRequest({ model: 'm', messages: [{ role: 'function', name: 'f', content: 'x' }] }), /role 'tool'/);
+  assert.throws(() => parsedForTranslation(parseChatRequest, { model: 'm', messages: [{ role: 'function', name: 'f', content: 'x' }] }), /role 'tool'/);
+});
+
+test('an untranslatable tool type is refused naming the type and the models that relay it', () => {
+  const body = { model: 'm', messages: [user], tools: [withTool.tools[0], { type: 'custom', custom: { name: 'grammar' } }] };
+  assert.throws(() => parsedForTranslation(parseChatRequest, body), (err: unknown) => {
+    assert.ok(err instanceof GatewayError);
+    assert.equal(err.code, 'unsupported_tool_type');
+    assert.equal(err.param, 'tools[1].type');
+    assert.match(err.message, /'custom' can only be relayed to .* such as gpt-5\.5, gpt-5\.4; 'claude-sonnet-4-5' is served by anthropic through translation/);
+    return true;
+  });
+  const relayed = parseChatRequest(body);
+  assert.equal(relayed.tools?.length, 1, 'the function tool is still read (capability checks, counting)');
+  assert.deepEqual(relayed.untranslatable?.[0].json, body.tools[1], 'the custom tool is kept as it came, for counting');
 });
 
 test('a body that is not an object is a 400', () => {

@@ -1,9 +1,11 @@
-// A client's Chat Completions request body -> CanonicalRequest, validating every
-// field it knows and naming the exact path of the first invalid one. Fields it does
-// not know are kept in `extra`, unchanged, for OpenAI-compatible upstreams.
+// A client's Chat Completions request body -> CanonicalRequest, naming the exact path
+// of an invalid field. Fields it does not know are kept in `extra`, unchanged, for
+// OpenAI-compatible upstreams. What the gateway needs itself (model, messages as an
+// array, stream, output cap, image data) is refused at once; everything else that is
+// invalid or untranslatable is noted on the request (see ../untranslatable.ts).
 import { invalidField, invalidRequest } from '../../canonical/errors.ts';
 import type {
-  AssistantContent, CanonicalRequest, Message, ResponseFormat, ToolChoice, ToolDefinition, UserContent,
+  AssistantContent, CanonicalRequest, Message, ResponseFormat, ToolChoice, ToolDefinition, Untranslatable, UserContent,
 } from '../../canonical/types.ts';
 import {
   isObject, missingField, optionalBoolean, optionalImageDetail, optionalInteger, optionalJsonSchema, optionalMetadata,
@@ -12,6 +14,7 @@ import {
 } from './fields.ts';
 import type { JsonObject } from './fields.ts';
 import { joinTextParts } from '../fields.ts';
+import { NotTranslatable, attachNotes, tolerate } from '../untranslatable.ts';
 
 const HANDLED_FIELDS = new Set([
   'model', 'messages', 'tools', 'tool_choice', 'parallel_tool_calls', 'response_format', 'max_tokens',
@@ -23,44 +26,49 @@ const ROLES = 'one of system, developer, user, assistant, tool';
 
 export function parseChatRequest(body: unknown): CanonicalRequest {
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object with "model" and "messages".', null, 'invalid_body');
-  rejectLegacyFunctions(body);
+  const notes: Untranslatable[] = [];
   const request: CanonicalRequest = {
     model: requireNonEmptyString(body.model, 'model', 'a model id string'),
-    messages: parseMessages(body.messages),
+    messages: parseMessages(body.messages, notes),
     stream: optionalBoolean(body.stream, 'stream') ?? false,
   };
-  const tools = parseTools(body.tools);
-  if (tools !== undefined) request.tools = tools;
-  const toolChoice = parseToolChoice(body.tool_choice, tools);
-  if (toolChoice !== undefined) request.toolChoice = toolChoice;
-  const parallel = optionalBoolean(body.parallel_tool_calls, 'parallel_tool_calls');
-  if (parallel !== undefined) request.parallelToolCalls = parallel;
-  const format = parseResponseFormat(body.response_format);
-  if (format !== undefined) request.responseFormat = format;
   const maxTokens = optionalPositiveInteger(body.max_tokens, 'max_tokens');
   const maxCompletionTokens = optionalPositiveInteger(body.max_completion_tokens, 'max_completion_tokens');
   const maxOutput = maxCompletionTokens ?? maxTokens;
   if (maxOutput !== undefined) request.maxOutputTokens = maxOutput;
-  const effort = optionalReasoningEffort(body.reasoning_effort, 'reasoning_effort');
+  for (const field of LEGACY_FUNCTIONS) tolerate(notes, body[field], rejectLegacyFunctions, body, field);
+  const tools = parseTools(body.tools, notes);
+  if (tools !== undefined) request.tools = tools;
+  const toolChoice = tolerate(notes, undefined, parseToolChoice, body.tool_choice, tools);
+  if (toolChoice !== undefined) request.toolChoice = toolChoice;
+  const parallel = tolerate(notes, undefined, optionalBoolean, body.parallel_tool_calls, 'parallel_tool_calls');
+  if (parallel !== undefined) request.parallelToolCalls = parallel;
+  const format = tolerate(notes, body.response_format, parseResponseFormat, body.response_format);
+  if (format !== undefined) request.responseFormat = format;
+  const effort = tolerate(notes, undefined, optionalReasoningEffort, body.reasoning_effort, 'reasoning_effort');
   if (effort !== undefined) request.reasoningEffort = effort;
-  const temperature = optionalNumberInRange(body.temperature, 'temperature', 0, 2);
-  if (temperature !== undefined) request.temperature = temperature;
-  const topP = optionalNumberInRange(body.top_p, 'top_p', 0, 1);
-  if (topP !== undefined) request.topP = topP;
-  const n = optionalInteger(body.n, 'n', 1, 'an integer of at least 1');
-  if (n !== undefined) request.n = n;
-  const stop = parseStop(body.stop);
-  if (stop !== undefined) request.stop = stop;
-  const seed = optionalInteger(body.seed, 'seed', Number.MIN_SAFE_INTEGER, 'an integer');
-  if (seed !== undefined) request.seed = seed;
-  const user = optionalString(body.user, 'user');
+  parseSampling(body, request, notes);
+  const user = tolerate(notes, undefined, optionalString, body.user, 'user');
   if (user !== undefined) request.user = user;
-  const metadata = optionalMetadata(body.metadata, 'metadata');
+  const metadata = tolerate(notes, undefined, optionalMetadata, body.metadata, 'metadata');
   if (metadata !== undefined) request.metadata = metadata;
-  validateStreamOptions(body.stream_options);
+  tolerate(notes, undefined, validateStreamOptions, body.stream_options);
   const extra = unknownFields(body);
   if (extra !== undefined) request.extra = extra;
-  return request;
+  return attachNotes(request, notes);
+}
+
+function parseSampling(body: JsonObject, request: CanonicalRequest, notes: Untranslatable[]): void {
+  const temperature = tolerate(notes, undefined, optionalNumberInRange, body.temperature, 'temperature', 0, 2);
+  if (temperature !== undefined) request.temperature = temperature;
+  const topP = tolerate(notes, undefined, optionalNumberInRange, body.top_p, 'top_p', 0, 1);
+  if (topP !== undefined) request.topP = topP;
+  const n = tolerate(notes, undefined, optionalInteger, body.n, 'n', 1, 'an integer of at least 1');
+  if (n !== undefined) request.n = n;
+  const stop = tolerate(notes, undefined, parseStop, body.stop);
+  if (stop !== undefined) request.stop = stop;
+  const seed = tolerate(notes, undefined, optionalInteger, body.seed, 'seed', Number.MIN_SAFE_INTEGER, 'an integer');
+  if (seed !== undefined) request.seed = seed;
 }
 
 /**
@@ -81,32 +89,34 @@ function unknownFields(body: JsonObject): JsonObject | undefined {
   return extra;
 }
 
-function rejectLegacyFunctions(body: JsonObject): void {
-  for (const field of ['functions', 'function_call']) {
-    if (body[field] !== undefined && body[field] !== null) {
-      throw invalidRequest(
-        `'${field}' is the deprecated functions API, which Switchyard does not translate. Declare functions in 'tools' ({"type": "function", "function": {...}}) and pick one with 'tool_choice'.`,
-        field, 'unsupported_parameter');
-    }
-  }
+const LEGACY_FUNCTIONS = ['functions', 'function_call'] as const;
+
+function rejectLegacyFunctions(body: JsonObject, field: (typeof LEGACY_FUNCTIONS)[number]): void {
+  if (body[field] === undefined || body[field] === null) return;
+  throw new NotTranslatable(field, '(the deprecated functions API)', 'unsupported_parameter',
+    `Declare functions in 'tools' ({"type": "function", "function": {...}}) and pick one with 'tool_choice'.`);
 }
 
-function parseMessages(value: unknown): Message[] {
+function parseMessages(value: unknown, notes: Untranslatable[]): Message[] {
   if (value === undefined || value === null) throw missingField('messages', 'a non-empty array of messages');
-  if (!Array.isArray(value) || value.length === 0) throw invalidField('messages', 'a non-empty array of messages', value);
-  const messages = new Array<Message>(value.length);
-  for (let i = 0; i < value.length; i++) messages[i] = parseMessage(value[i], `messages[${i}]`);
+  if (!Array.isArray(value)) throw invalidField('messages', 'a non-empty array of messages', value);
+  if (value.length === 0) tolerate(notes, undefined, () => { throw invalidField('messages', 'a non-empty array of messages', value); });
+  const messages: Message[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const message = tolerate(notes, value[i], parseMessage, value[i], `messages[${i}]`, notes);
+    if (message !== undefined) messages.push(message);
+  }
   return messages;
 }
 
-function parseMessage(value: unknown, path: string): Message {
+function parseMessage(value: unknown, path: string, notes: Untranslatable[]): Message {
   const message = requireObject(value, path);
   switch (message.role) {
     case 'system':
     case 'developer':
       return { role: 'system', content: joinTextParts(message.content, `${path}.content`) };
     case 'user':
-      return parseUserMessage(message, path);
+      return parseUserMessage(message, path, notes);
     case 'assistant':
       return parseAssistantMessage(message, path);
     case 'tool':
@@ -116,32 +126,35 @@ function parseMessage(value: unknown, path: string): Message {
         content: joinTextParts(message.content, `${path}.content`),
       };
     case 'function':
-      throw invalidRequest(
-        `Invalid value for '${path}.role': 'function' is the deprecated functions API. Send the result as role 'tool' with 'tool_call_id'.`,
-        `${path}.role`, 'unsupported_value');
+      throw new NotTranslatable(`${path}.role`, "'function' (the deprecated functions API)", 'unsupported_value',
+        "Send the result as role 'tool' with 'tool_call_id'.");
     case undefined:
     case null:
       throw missingField(`${path}.role`, ROLES);
     default:
+      if (typeof message.role === 'string') throw new NotTranslatable(`${path}.role`, `'${message.role}'`, 'unsupported_value', `Roles Switchyard translates: ${ROLES}.`);
       throw invalidField(`${path}.role`, ROLES, message.role);
   }
 }
 
-function parseUserMessage(message: JsonObject, path: string): Message {
+function parseUserMessage(message: JsonObject, path: string, notes: Untranslatable[]): Message {
   const content = message.content;
   let parts: UserContent[];
   if (typeof content === 'string') parts = [{ type: 'text', text: content }];
   else if (content === undefined || content === null) throw missingField(`${path}.content`, 'a string or an array of content parts');
   else if (!Array.isArray(content)) throw invalidField(`${path}.content`, 'a string or an array of content parts', content);
   else {
-    parts = new Array<UserContent>(content.length);
-    for (let i = 0; i < content.length; i++) parts[i] = parseUserPart(content[i], `${path}.content[${i}]`);
+    parts = [];
+    for (let i = 0; i < content.length; i++) {
+      const part = tolerate(notes, content[i], parseUserPart, content[i], `${path}.content[${i}]`, notes);
+      if (part !== undefined) parts.push(part);
+    }
   }
-  const name = optionalString(message.name, `${path}.name`);
+  const name = tolerate(notes, undefined, optionalString, message.name, `${path}.name`);
   return name === undefined ? { role: 'user', content: parts } : { role: 'user', content: parts, name };
 }
 
-function parseUserPart(value: unknown, path: string): UserContent {
+function parseUserPart(value: unknown, path: string, notes: Untranslatable[]): UserContent {
   const part = requireObject(value, path);
   switch (part.type) {
     case 'text':
@@ -149,17 +162,15 @@ function parseUserPart(value: unknown, path: string): UserContent {
     case 'image_url': {
       const image = requireObject(part.image_url, `${path}.image_url`);
       const url = requireNonEmptyString(image.url, `${path}.image_url.url`, 'an http(s) URL or a base64 data URL');
-      return parseImageUrl(url, `${path}.image_url.url`, optionalImageDetail(image.detail, `${path}.image_url.detail`));
+      return parseImageUrl(url, `${path}.image_url.url`, tolerate(notes, undefined, optionalImageDetail, image.detail, `${path}.image_url.detail`));
     }
-    case 'input_audio':
-    case 'file':
-      throw invalidRequest(
-        `Content parts of type '${part.type}' (${path}.type) are not supported by Switchyard yet. Send text and image_url parts, or call the provider directly for audio and files.`,
-        `${path}.type`, 'unsupported_content_type');
     case undefined:
     case null:
       throw missingField(`${path}.type`, 'one of text, image_url');
     default:
+      if (typeof part.type === 'string') {
+        throw new NotTranslatable(`${path}.type`, `'${part.type}'`, 'unsupported_content_type', 'Content parts Switchyard translates: text, image_url.');
+      }
       throw invalidField(`${path}.type`, 'one of text, image_url', part.type);
   }
 }
@@ -167,9 +178,8 @@ function parseUserPart(value: unknown, path: string): UserContent {
 function parseAssistantMessage(message: JsonObject, path: string): Message {
   for (const field of ['function_call', 'audio']) {
     if (message[field] !== undefined && message[field] !== null) {
-      throw invalidRequest(
-        `'${path}.${field}' is not supported: ${field === 'audio' ? 'audio replies cannot be replayed through Switchyard' : "use 'tool_calls' instead of the deprecated 'function_call'"}.`,
-        `${path}.${field}`, 'unsupported_parameter');
+      throw new NotTranslatable(`${path}.${field}`, field === 'audio' ? '(an audio reply)' : '(the deprecated function_call)', 'unsupported_parameter',
+        field === 'audio' ? 'Audio replies cannot be replayed through a translation.' : "Use 'tool_calls' instead.");
     }
   }
   const parts: AssistantContent[] = [];
@@ -214,29 +224,36 @@ function appendToolCalls(parts: AssistantContent[], value: unknown, path: string
   }
 }
 
-function parseTools(value: unknown): ToolDefinition[] | undefined {
+function parseTools(value: unknown, notes: Untranslatable[]): ToolDefinition[] | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value)) throw invalidField('tools', 'an array of function tools', value);
-  if (value.length === 0) return undefined;
-  const tools = new Array<ToolDefinition>(value.length);
-  for (let i = 0; i < value.length; i++) {
-    const path = `tools[${i}]`;
-    const tool = requireObject(value[i], path);
-    if (tool.type !== 'function') {
-      if (tool.type === undefined || tool.type === null) throw missingField(`${path}.type`, "'function'");
-      throw invalidField(`${path}.type`, "'function' (the only tool type Switchyard translates)", tool.type);
-    }
-    const fn = requireObject(tool.function, `${path}.function`);
-    const definition: ToolDefinition = { name: requireName(fn.name, `${path}.function.name`) };
-    const description = optionalString(fn.description, `${path}.function.description`);
-    if (description !== undefined) definition.description = description;
-    const parameters = optionalJsonSchema(fn.parameters, `${path}.function.parameters`);
-    if (parameters !== undefined) definition.parameters = parameters;
-    const strict = optionalBoolean(fn.strict, `${path}.function.strict`);
-    if (strict !== undefined) definition.strict = strict;
-    tools[i] = definition;
+  if (!Array.isArray(value)) {
+    tolerate(notes, value, () => { throw invalidField('tools', 'an array of function tools', value); });
+    return undefined;
   }
-  return tools;
+  const tools: ToolDefinition[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const tool = tolerate(notes, value[i], parseTool, value[i], `tools[${i}]`);
+    if (tool !== undefined) tools.push(tool);
+  }
+  return tools.length === 0 ? undefined : tools;
+}
+
+function parseTool(value: unknown, path: string): ToolDefinition {
+  const tool = requireObject(value, path);
+  if (tool.type !== 'function') {
+    if (tool.type === undefined || tool.type === null) throw missingField(`${path}.type`, "'function'");
+    if (typeof tool.type === 'string') throw new NotTranslatable(`${path}.type`, `'${tool.type}'`, 'unsupported_tool_type', "Switchyard translates tools of type 'function' only.");
+    throw invalidField(`${path}.type`, "'function' (the only tool type Switchyard translates)", tool.type);
+  }
+  const fn = requireObject(tool.function, `${path}.function`);
+  const definition: ToolDefinition = { name: requireName(fn.name, `${path}.function.name`) };
+  const description = optionalString(fn.description, `${path}.function.description`);
+  if (description !== undefined) definition.description = description;
+  const parameters = optionalJsonSchema(fn.parameters, `${path}.function.parameters`);
+  if (parameters !== undefined) definition.parameters = parameters;
+  const strict = optionalBoolean(fn.strict, `${path}.function.strict`);
+  if (strict !== undefined) definition.strict = strict;
+  return definition;
 }
 
 const TOOL_CHOICE_EXPECTED = `'none', 'auto', 'required' or {"type": "function", "function": {"name": "..."}}`;

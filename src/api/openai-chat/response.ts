@@ -10,6 +10,7 @@
 //   OpenAI-compatible servers) are reported as "tool_calls", so other APIs see a tool turn.
 import { GatewayError } from '../../canonical/errors.ts';
 import { emptyUsage } from '../../canonical/types.ts';
+import { readChatUsage } from '../../providers/usage.ts';
 import type { AssistantContent, CanonicalResponse, FinishReason, Usage } from '../../canonical/types.ts';
 
 export function fromChatResponse(json: any): CanonicalResponse {
@@ -58,18 +59,10 @@ export function finishReasonFromChat(raw: string | null | undefined, hasToolCall
 
 /** A chat `usage` object -> canonical usage (DeepSeek's prompt_cache_hit_tokens counted as cached). */
 export function usageFromChat(usage: any): Usage {
-  if (typeof usage !== 'object' || usage === null) return emptyUsage();
-  return {
-    inputTokens: numberOr0(usage.prompt_tokens),
-    cachedInputTokens: numberOr0(usage.prompt_tokens_details?.cached_tokens ?? usage.prompt_cache_hit_tokens),
-    outputTokens: numberOr0(usage.completion_tokens),
-    reasoningTokens: numberOr0(usage.completion_tokens_details?.reasoning_tokens),
-  };
+  // The one chat usage reader, shared with the relay path (it validates the counts).
+  return readChatUsage(usage) ?? emptyUsage();
 }
 
-function numberOr0(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-}
 
 /** Canonical finish reason -> chat's; chat has no "error", so a failed answer reads "stop". */
 export function chatFinishReason(reason: FinishReason): string {

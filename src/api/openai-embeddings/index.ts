@@ -40,13 +40,18 @@ function parseInput(input: unknown): string[] {
     throw invalidField('input', 'a non-empty string, an array of strings, or an array of token arrays', input);
   }
   if (input.length > MAX_INPUTS) throw invalidField('input', `at most ${MAX_INPUTS} inputs per request`, `${input.length} inputs`);
-  if (input.every((x) => typeof x === 'number')) return [input.join(' ')];
+  if (input.some((x) => typeof x === 'number')) {
+    if (!input.every(isTokenId)) throw invalidField('input', 'a string, an array of strings, an array of token ids (integers of at least 0) or an array of token-id arrays', input);
+    return [input.join(' ')];
+  }
   return input.map((item, i) => {
     if (typeof item === 'string' && item.length > 0) return item;
-    if (Array.isArray(item) && item.length > 0 && item.every((t) => Number.isInteger(t))) return item.join(' ');
-    throw invalidField(`input[${i}]`, 'a non-empty string or an array of token ids', item);
+    if (Array.isArray(item) && item.length > 0 && item.every(isTokenId)) return item.join(' ');
+    throw invalidField(`input[${i}]`, 'a non-empty string or an array of token ids (integers of at least 0)', item);
   });
 }
+
+const isTokenId = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
 
 export function toEmbeddingsRequest(request: CanonicalRequest, upstreamModel: string): EmbeddingsRequest {
   const extra = request.extra ?? {};

@@ -4,6 +4,7 @@ import { readdirSync } from 'node:fs';
 import { GatewayError } from '../../canonical/errors.ts';
 import { fixturePath, readFixtureJson } from '../../testing/fixtures.ts';
 import { parseResponsesRequest } from './parse.ts';
+import { parsedForTranslation } from '../test-support.ts';
 
 const requestFixtures = readdirSync(fixturePath('openai')).filter((name) => /^(responses|spec-responses)-.*\.request\.json$/.test(name));
 /** Requests that use what only OpenAI's own Responses backend runs: built-in tools, stored files. */
@@ -14,12 +15,13 @@ const nativeOnly: Record<string, string> = {
   'spec-responses-file-input.request.json': 'input[0].content[1].type',
 };
 
-test('every recorded and documented Responses request parses, or names what needs a native upstream', () => {
+test('every recorded and documented Responses request parses; a translation names what needs a native upstream', () => {
   assert.ok(requestFixtures.length >= 15);
   for (const name of requestFixtures) {
     const body = readFixtureJson(`openai/${name}`);
     if (nativeOnly[name] !== undefined) {
-      assert.throws(() => parseResponsesRequest(body), (err: unknown) => {
+      assert.equal(parseResponsesRequest(body).untranslatable?.[0].param, nativeOnly[name], `${name} is relayed as it came`);
+      assert.throws(() => parsedForTranslation(parseResponsesRequest, body), (err: unknown) => {
         assert.ok(err instanceof GatewayError, name);
         assert.equal(err.status, 400, name);
         assert.equal(err.param, nativeOnly[name], name);
@@ -34,9 +36,9 @@ test('every recorded and documented Responses request parses, or names what need
   }
 });
 
-test('built-in tools are refused with a message about native Responses upstreams', () => {
+test('built-in tools are refused by a translation, naming the models that relay them', () => {
   const body = readFixtureJson('openai/responses-stream-web-search.request.json');
-  assert.throws(() => parseResponsesRequest(body), /web_search.*Responses API natively/);
+  assert.throws(() => parsedForTranslation(parseResponsesRequest, body), /tools\[0\]\.type 'web_search\w*' can only be relayed to an OpenAI Responses model such as gpt-5\.5, gpt-5\.4/);
 });
 
 test('a function call and its output replay as an assistant tool call and a tool message', () => {
@@ -119,6 +121,7 @@ const invalid: [string, Record<string, unknown>, string][] = [
   ['role', { model: 'm', input: [{ role: 'robot', content: 'x' }] }, 'input[0].role'],
   ['content part type', { model: 'm', input: [{ role: 'user', content: [{ type: 'image_url', image_url: 'https://x' }] }] }, 'input[0].content[0].type'],
   ['image URL', { model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'file:///etc/passwd' }] }] }, 'input[0].content[0].image_url'],
+  ['image base64', { model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'data:image/png;base64,@@@' }] }] }, 'input[0].content[0].image_url'],
   ['image file_id', { model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }] }, 'input[0].content[0].file_id'],
   ['input_file', { model: 'm', input: [{ role: 'user', content: [{ type: 'input_file', file_url: 'https://x/a.pdf' }] }] }, 'input[0].content[0].type'],
   ['function_call call_id', { model: 'm', input: [...input, { type: 'function_call', name: 'f', arguments: '{}' }] }, 'input[1].call_id'],
@@ -140,14 +143,24 @@ const invalid: [string, Record<string, unknown>, string][] = [
   ['instructions', { model: 'm', input, instructions: 3 }, 'instructions'],
 ];
 
+/** What the gateway needs itself (or the provider would certainly refuse): refused on a relay route too. */
+const REFUSED_ON_EVERY_ROUTE = new Set(['missing model', 'image URL', 'image base64', 'max_output_tokens']);
+
 for (const [what, body, param] of invalid) {
-  test(`400 naming the field: ${what}`, () => {
-    assert.throws(() => parseResponsesRequest(body), (err: unknown) => {
+  test(`400 naming the field on a translated route: ${what}`, () => {
+    assert.throws(() => parsedForTranslation(parseResponsesRequest, body), (err: unknown) => {
       assert.ok(err instanceof GatewayError);
       assert.equal(err.status, 400);
       assert.equal(err.param, param);
       assert.ok(err.message.includes(param), `message names ${param}: ${err.message}`);
       return true;
     });
+  });
+  test(`on a relay route: ${what} ${REFUSED_ON_EVERY_ROUTE.has(what) ? 'is refused too' : 'is left to the provider'}`, () => {
+    if (REFUSED_ON_EVERY_ROUTE.has(what)) {
+      assert.throws(() => parseResponsesRequest(body), (err: unknown) => err instanceof GatewayError && err.param === param);
+      return;
+    }
+    assert.equal(parseResponsesRequest(body).untranslatable?.[0].param, param);
   });
 }

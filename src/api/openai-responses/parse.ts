@@ -1,9 +1,10 @@
 // A client's Responses API request body -> CanonicalRequest. Consecutive assistant-side
 // items (reasoning, assistant messages, function calls) form one assistant turn, as
 // the other APIs need them. Built-in tools and items that only OpenAI's own Responses
-// backend can run are refused with a 400 that says so.
+// backend can run are noted as untranslatable (see ../untranslatable.ts): relayed to
+// OpenAI as they came, refused by a translated route.
 import { invalidField, invalidRequest } from '../../canonical/errors.ts';
-import type { AssistantContent, CanonicalRequest, Message, ResponseFormat, ToolChoice, ToolDefinition, UserContent } from '../../canonical/types.ts';
+import type { AssistantContent, CanonicalRequest, Message, ResponseFormat, ToolChoice, ToolDefinition, Untranslatable, UserContent } from '../../canonical/types.ts';
 import {
   isObject, missingField, optionalBoolean, optionalImageDetail, optionalJsonSchema, optionalMetadata, optionalNumberInRange,
   optionalPositiveInteger, optionalReasoningEffort, optionalString, parseImageUrl, parseJsonSchemaFormat, requireName,
@@ -12,49 +13,51 @@ import {
 import { joinTextParts } from '../fields.ts';
 import type { JsonObject } from '../openai-chat/fields.ts';
 import { reasoningPartOf } from './response.ts';
+import { NotTranslatable, attachNotes, tolerate } from '../untranslatable.ts';
 
 const HANDLED_FIELDS = new Set([
   'model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'reasoning', 'text',
   'max_output_tokens', 'temperature', 'top_p', 'stream', 'metadata', 'user',
 ]);
 
-const NATIVE_ONLY = "works only when the model's upstream supports the Responses API natively (Switchyard relays those requests unchanged)";
+const BUILT_IN = "It is a built-in of OpenAI's Responses API; use function tools for other models.";
 
 export function parseResponsesRequest(body: unknown): CanonicalRequest {
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object with "model" and "input".', null, 'invalid_body');
+  const notes: Untranslatable[] = [];
   const model = requireNonEmptyString(body.model, 'model', 'a model id string');
   const messages: Message[] = [];
-  const instructions = optionalString(body.instructions, 'instructions');
+  const instructions = tolerate(notes, body.instructions, optionalString, body.instructions, 'instructions');
   if (instructions) messages.push({ role: 'system', content: instructions });
-  parseInput(body.input, messages);
+  parseInput(body.input, messages, notes);
   const request: CanonicalRequest = {
     model,
     messages,
     stream: optionalBoolean(body.stream, 'stream') ?? false,
   };
-  const tools = parseTools(body.tools);
-  if (tools !== undefined) request.tools = tools;
-  const toolChoice = parseToolChoice(body.tool_choice, tools);
-  if (toolChoice !== undefined) request.toolChoice = toolChoice;
-  const parallel = optionalBoolean(body.parallel_tool_calls, 'parallel_tool_calls');
-  if (parallel !== undefined) request.parallelToolCalls = parallel;
   const maxOutput = optionalPositiveInteger(body.max_output_tokens, 'max_output_tokens');
   if (maxOutput !== undefined) request.maxOutputTokens = maxOutput;
-  const temperature = optionalNumberInRange(body.temperature, 'temperature', 0, 2);
+  const tools = parseTools(body.tools, notes);
+  if (tools !== undefined) request.tools = tools;
+  const toolChoice = tolerate(notes, undefined, parseToolChoice, body.tool_choice, tools);
+  if (toolChoice !== undefined) request.toolChoice = toolChoice;
+  const parallel = tolerate(notes, undefined, optionalBoolean, body.parallel_tool_calls, 'parallel_tool_calls');
+  if (parallel !== undefined) request.parallelToolCalls = parallel;
+  const temperature = tolerate(notes, undefined, optionalNumberInRange, body.temperature, 'temperature', 0, 2);
   if (temperature !== undefined) request.temperature = temperature;
-  const topP = optionalNumberInRange(body.top_p, 'top_p', 0, 1);
+  const topP = tolerate(notes, undefined, optionalNumberInRange, body.top_p, 'top_p', 0, 1);
   if (topP !== undefined) request.topP = topP;
-  const user = optionalString(body.user, 'user');
+  const user = tolerate(notes, undefined, optionalString, body.user, 'user');
   if (user !== undefined) request.user = user;
-  const metadata = optionalMetadata(body.metadata, 'metadata');
+  const metadata = tolerate(notes, undefined, optionalMetadata, body.metadata, 'metadata');
   if (metadata !== undefined) request.metadata = metadata;
   let extra = unknownFields(body);
-  const reasoning = parseReasoning(body.reasoning, request);
+  const reasoning = tolerate(notes, undefined, parseReasoning, body.reasoning, request);
   if (reasoning !== undefined) (extra ??= {}).reasoning = reasoning;
-  const text = parseText(body.text, request);
+  const text = tolerate(notes, body.text, parseText, body.text, request);
   if (text !== undefined) (extra ??= {}).text = text;
   if (extra !== undefined) request.extra = extra;
-  return request;
+  return attachNotes(request, notes);
 }
 
 function unknownFields(body: JsonObject): JsonObject | undefined {
@@ -95,67 +98,78 @@ function parseTextFormat(value: unknown): ResponseFormat | undefined {
   }
 }
 
-function parseInput(value: unknown, messages: Message[]): void {
+function parseInput(value: unknown, messages: Message[], notes: Untranslatable[]): void {
   if (typeof value === 'string') {
     messages.push({ role: 'user', content: [{ type: 'text', text: value }] });
     return;
   }
-  if (value === undefined || value === null) throw missingField('input', 'a string or an array of input items');
-  if (!Array.isArray(value) || value.length === 0) throw invalidField('input', 'a string or a non-empty array of input items', value);
-  let turn: AssistantContent[] | undefined;
-  const assistantTurn = (): AssistantContent[] => {
-    if (turn === undefined) {
-      turn = [];
-      messages.push({ role: 'assistant', content: turn });
+  // `input` may be left out (previous_response_id): OpenAI judges that; a translation cannot.
+  if (value === undefined || value === null) return void tolerate(notes, undefined, () => { throw missingField('input', 'a string or an array of input items'); });
+  if (!Array.isArray(value)) throw invalidField('input', 'a string or a non-empty array of input items', value);
+  if (value.length === 0) tolerate(notes, undefined, () => { throw invalidField('input', 'a string or a non-empty array of input items', value); });
+  const input: InputState = { messages, notes, turn: undefined };
+  for (let i = 0; i < value.length; i++) tolerate(notes, value[i], parseInputItem, value[i], `input[${i}]`, input);
+}
+
+/** The messages built so far, and the assistant turn that assistant-side items join. */
+interface InputState {
+  messages: Message[];
+  notes: Untranslatable[];
+  turn: AssistantContent[] | undefined;
+}
+
+function assistantTurn(input: InputState): AssistantContent[] {
+  if (input.turn === undefined) {
+    input.turn = [];
+    input.messages.push({ role: 'assistant', content: input.turn });
+  }
+  return input.turn;
+}
+
+function parseInputItem(value: unknown, path: string, input: InputState): void {
+  const item = requireObject(value, path);
+  const type = item.type ?? (item.role !== undefined ? 'message' : undefined);
+  switch (type) {
+    case 'message':
+      if (item.role === 'assistant') appendAssistantContent(assistantTurn(input), item.content, `${path}.content`);
+      else {
+        input.turn = undefined;
+        input.messages.push(parseInputMessage(item, path, input.notes));
+      }
+      break;
+    case 'function_call': {
+      const call: AssistantContent = {
+        type: 'tool_call',
+        id: requireNonEmptyString(item.call_id, `${path}.call_id`, 'the call_id of the function call'),
+        name: requireNonEmptyString(item.name, `${path}.name`, 'the function name'),
+        arguments: requireString(item.arguments, `${path}.arguments`, 'the arguments as a JSON string'),
+      };
+      assistantTurn(input).push(call);
+      break;
     }
-    return turn;
-  };
-  for (let i = 0; i < value.length; i++) {
-    const path = `input[${i}]`;
-    const item = requireObject(value[i], path);
-    const type = item.type ?? (item.role !== undefined ? 'message' : undefined);
-    switch (type) {
-      case 'message':
-        if (item.role === 'assistant') appendAssistantContent(assistantTurn(), item.content, `${path}.content`);
-        else {
-          turn = undefined;
-          messages.push(parseInputMessage(item, path));
-        }
-        break;
-      case 'function_call':
-        assistantTurn().push({
-          type: 'tool_call',
-          id: requireNonEmptyString(item.call_id, `${path}.call_id`, 'the call_id of the function call'),
-          name: requireNonEmptyString(item.name, `${path}.name`, 'the function name'),
-          arguments: requireString(item.arguments, `${path}.arguments`, 'the arguments as a JSON string'),
-        });
-        break;
-      case 'reasoning':
-        validateReasoningItem(item, path);
-        assistantTurn().push(reasoningPartOf(item));
-        break;
-      case 'function_call_output':
-        turn = undefined;
-        messages.push({
-          role: 'tool',
-          toolCallId: requireNonEmptyString(item.call_id, `${path}.call_id`, 'the call_id of the function call this answers'),
-          content: functionOutputText(item.output, `${path}.output`),
-        });
-        break;
-      case 'item_reference':
-        throw invalidRequest(`'${path}.type' is item_reference; Switchyard does not store responses, so send the full item instead.`, `${path}.type`, 'unsupported_value');
-      case undefined:
-      case null:
-        throw missingField(`${path}.type`, 'one of message, function_call, function_call_output, reasoning');
-      default:
-        throw invalidRequest(
-          `Input item type '${String(type)}' (${path}.type) belongs to a built-in tool; it ${NATIVE_ONLY}. Use function tools, or a model whose upstream is OpenAI's Responses API.`,
-          `${path}.type`, 'unsupported_value');
+    case 'reasoning':
+      validateReasoningItem(item, path);
+      assistantTurn(input).push(reasoningPartOf(item));
+      break;
+    case 'function_call_output': {
+      const toolCallId = requireNonEmptyString(item.call_id, `${path}.call_id`, 'the call_id of the function call this answers');
+      const content = functionOutputText(item.output, `${path}.output`);
+      input.turn = undefined;
+      input.messages.push({ role: 'tool', toolCallId, content });
+      break;
     }
+    case 'item_reference':
+      throw new NotTranslatable(`${path}.type`, "'item_reference'", 'unsupported_value', 'Switchyard does not store responses; send the full item instead.');
+    case undefined:
+    case null:
+      throw missingField(`${path}.type`, 'one of message, function_call, function_call_output, reasoning');
+    default:
+      if (typeof type === 'string') throw new NotTranslatable(`${path}.type`, `'${type}'`, 'unsupported_value', BUILT_IN);
+      throw invalidField(`${path}.type`, 'one of message, function_call, function_call_output, reasoning', type);
   }
 }
 
-function parseInputMessage(item: JsonObject, path: string): Message {
+function parseInputMessage(item: JsonObject, path: string, notes: Untranslatable[]): Message {
   switch (item.role) {
     case 'system':
     case 'developer':
@@ -167,39 +181,39 @@ function parseInputMessage(item: JsonObject, path: string): Message {
         if (content === undefined || content === null) throw missingField(`${path}.content`, 'a string or an array of content parts');
         throw invalidField(`${path}.content`, 'a string or an array of content parts', content);
       }
-      const parts = new Array<UserContent>(content.length);
-      for (let i = 0; i < content.length; i++) parts[i] = parseUserPart(content[i], `${path}.content[${i}]`);
+      const parts: UserContent[] = [];
+      for (let i = 0; i < content.length; i++) {
+        const part = tolerate(notes, content[i], parseUserPart, content[i], `${path}.content[${i}]`, notes);
+        if (part !== undefined) parts.push(part);
+      }
       return { role: 'user', content: parts };
     }
     case undefined:
     case null:
       throw missingField(`${path}.role`, 'one of user, assistant, system, developer');
     default:
+      if (typeof item.role === 'string') throw new NotTranslatable(`${path}.role`, `'${item.role}'`, 'unsupported_value', 'Roles Switchyard translates: user, assistant, system, developer.');
       throw invalidField(`${path}.role`, 'one of user, assistant, system, developer', item.role);
   }
 }
 
-function parseUserPart(value: unknown, path: string): UserContent {
+function parseUserPart(value: unknown, path: string, notes: Untranslatable[]): UserContent {
   const part = requireObject(value, path);
   switch (part.type) {
     case 'input_text':
       return { type: 'text', text: requireString(part.text, `${path}.text`) };
     case 'input_image': {
       if (part.file_id !== undefined && part.file_id !== null && (part.image_url === undefined || part.image_url === null)) {
-        throw invalidRequest(`'${path}.file_id' refers to OpenAI file storage, which Switchyard cannot read; send 'image_url' (an http(s) or data: URL).`, `${path}.file_id`, 'unsupported_value');
+        throw new NotTranslatable(`${path}.file_id`, '(an OpenAI file id)', 'unsupported_value', "Switchyard cannot read OpenAI file storage; send 'image_url' (an http(s) or data: URL).");
       }
       const url = requireNonEmptyString(part.image_url, `${path}.image_url`, 'an http(s) URL or a base64 data URL');
-      return parseImageUrl(url, `${path}.image_url`, optionalImageDetail(part.detail, `${path}.detail`));
+      return parseImageUrl(url, `${path}.image_url`, tolerate(notes, undefined, optionalImageDetail, part.detail, `${path}.detail`));
     }
-    case 'input_file':
-    case 'input_audio':
-      throw invalidRequest(
-        `Content parts of type '${part.type}' (${path}.type) are not supported by Switchyard yet. Send input_text and input_image parts.`,
-        `${path}.type`, 'unsupported_content_type');
     case undefined:
     case null:
       throw missingField(`${path}.type`, 'one of input_text, input_image');
     default:
+      if (typeof part.type === 'string') throw new NotTranslatable(`${path}.type`, `'${part.type}'`, 'unsupported_content_type', 'Content parts Switchyard translates: input_text, input_image.');
       throw invalidField(`${path}.type`, 'one of input_text, input_image', part.type);
   }
 }
@@ -246,30 +260,35 @@ function functionOutputText(output: unknown, path: string): string {
   return text;
 }
 
-function parseTools(value: unknown): ToolDefinition[] | undefined {
+function parseTools(value: unknown, notes: Untranslatable[]): ToolDefinition[] | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value)) throw invalidField('tools', 'an array of function tools', value);
-  if (value.length === 0) return undefined;
-  const tools = new Array<ToolDefinition>(value.length);
-  for (let i = 0; i < value.length; i++) {
-    const path = `tools[${i}]`;
-    const tool = requireObject(value[i], path);
-    if (tool.type !== 'function') {
-      if (tool.type === undefined || tool.type === null) throw missingField(`${path}.type`, "'function'");
-      throw invalidRequest(
-        `Tool type '${String(tool.type)}' (${path}.type) is a built-in tool of OpenAI's Responses API; it ${NATIVE_ONLY}. Use function tools, or a model whose upstream is OpenAI's Responses API.`,
-        `${path}.type`, 'unsupported_tool_type');
-    }
-    const definition: ToolDefinition = { name: requireName(tool.name, `${path}.name`) };
-    const description = optionalString(tool.description, `${path}.description`);
-    if (description !== undefined) definition.description = description;
-    const parameters = optionalJsonSchema(tool.parameters, `${path}.parameters`);
-    if (parameters !== undefined) definition.parameters = parameters;
-    const strict = optionalBoolean(tool.strict, `${path}.strict`);
-    if (strict !== undefined) definition.strict = strict;
-    tools[i] = definition;
+  if (!Array.isArray(value)) {
+    tolerate(notes, value, () => { throw invalidField('tools', 'an array of tools', value); });
+    return undefined;
   }
-  return tools;
+  const tools: ToolDefinition[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const tool = tolerate(notes, value[i], parseTool, value[i], `tools[${i}]`);
+    if (tool !== undefined) tools.push(tool);
+  }
+  return tools.length === 0 ? undefined : tools;
+}
+
+function parseTool(value: unknown, path: string): ToolDefinition {
+  const tool = requireObject(value, path);
+  if (tool.type !== 'function') {
+    if (tool.type === undefined || tool.type === null) throw missingField(`${path}.type`, "'function'");
+    if (typeof tool.type === 'string') throw new NotTranslatable(`${path}.type`, `'${tool.type}'`, 'unsupported_tool_type', BUILT_IN);
+    throw invalidField(`${path}.type`, "'function'", tool.type);
+  }
+  const definition: ToolDefinition = { name: requireName(tool.name, `${path}.name`) };
+  const description = optionalString(tool.description, `${path}.description`);
+  if (description !== undefined) definition.description = description;
+  const parameters = optionalJsonSchema(tool.parameters, `${path}.parameters`);
+  if (parameters !== undefined) definition.parameters = parameters;
+  const strict = optionalBoolean(tool.strict, `${path}.strict`);
+  if (strict !== undefined) definition.strict = strict;
+  return definition;
 }
 
 const TOOL_CHOICE_EXPECTED = `'none', 'auto', 'required' or {"type": "function", "name": "..."}`;

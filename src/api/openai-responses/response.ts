@@ -2,6 +2,7 @@
 // encoder shares with the non-stream path (envelope, usage, items, ids).
 import { GatewayError } from '../../canonical/errors.ts';
 import { emptyUsage } from '../../canonical/types.ts';
+import { readResponsesUsage } from '../../providers/usage.ts';
 import type {
   AssistantContent, CanonicalRequest, CanonicalResponse, FinishReason, ReasoningPart, ResponseFormat, ToolChoice,
   ToolDefinition, Usage,
@@ -43,22 +44,10 @@ export function responsesUsage(usage: Usage): object {
 }
 
 export function usageFromResponses(usage: any): Usage {
-  if (!isObject(usage)) return emptyUsage();
-  const u = usage as any;
-  const out: Usage = {
-    inputTokens: numberOr0(u.input_tokens),
-    cachedInputTokens: numberOr0(u.input_tokens_details?.cached_tokens),
-    outputTokens: numberOr0(u.output_tokens),
-    reasoningTokens: numberOr0(u.output_tokens_details?.reasoning_tokens),
-  };
-  const cacheWrite = u.input_tokens_details?.cache_write_tokens;
-  if (typeof cacheWrite === 'number' && cacheWrite > 0) out.cacheWriteTokens = cacheWrite;
-  return out;
+  // The one Responses usage reader, shared with the relay path (it validates the counts).
+  return readResponsesUsage(usage) ?? emptyUsage();
 }
 
-function numberOr0(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
-}
 
 /** Status and incomplete_details for a finish reason. */
 export function statusOf(reason: FinishReason): { status: 'completed' | 'incomplete'; incompleteDetails: object | null } {
