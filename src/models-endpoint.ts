@@ -7,7 +7,7 @@ import { sendJson } from './server.ts';
 import { findModel } from './routing/resolve.ts';
 import { sendError } from './pipeline.ts';
 import { chatApi } from './api/inbound.ts';
-import { GatewayError } from './canonical/errors.ts';
+import { GatewayError, invalidRequest } from './canonical/errors.ts';
 import type { Principal } from './services.ts';
 
 export function describeModel(model: ModelInfo): Record<string, unknown> {
@@ -40,8 +40,8 @@ export function listModels(gateway: Gateway, _req: IncomingMessage, res: ServerR
 }
 
 export function getModel(gateway: Gateway, _req: IncomingMessage, res: ServerResponse, path: string, principal: Principal): void {
-  const id = decodeURIComponent(path.slice('/v1/models/'.length));
   try {
+    const id = modelIdOf(path);
     const model = findModel(gateway.catalog, id);
     if (!gateway.isModelAllowed(principal, model)) {
       throw new GatewayError({ status: 403, type: 'permission_error', code: 'model_not_allowed', param: 'model', message: `Your key '${principal.name}' may not use '${id}'. GET /v1/models lists the models it may use.` });
@@ -52,5 +52,14 @@ export function getModel(gateway: Gateway, _req: IncomingMessage, res: ServerRes
     sendJson(res, 200, describeModel(model));
   } catch (err) {
     sendError({ res, api: chatApi }, err as GatewayError);
+  }
+}
+
+function modelIdOf(path: string): string {
+  const encoded = path.slice('/v1/models/'.length);
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw invalidRequest(`The model id in the path ('${encoded.slice(0, 80)}') is not valid percent-encoding. Encode the id with encodeURIComponent (e.g. %2F for '/'), or send it as it is.`, 'model', 'invalid_model_id');
   }
 }

@@ -43,7 +43,7 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
   let stream = false;
   try {
     state.principal = await gateway.authenticator.authenticate(presentedKey(req.headers));
-    const body = parseJsonBody(await readBody(req, gateway.config.maxBodyBytes), req.headers['content-type']) as Record<string, unknown>;
+    const body = parseJsonBody(await readBody(req, gateway.config.maxBodyBytes), req.headers['content-type'], gateway.config.maxJsonDepth) as Record<string, unknown>;
     const request = api.parse(body);
     modelRequested = request.model;
     stream = request.stream;
@@ -73,33 +73,42 @@ function settle(state: CallState, result: DispatchResult): void {
   else state.admitted.settle(result.usage, result.costUsd);
 }
 
-export function sendError(state: Pick<CallState, 'res' | 'api'> & { admitted?: Admitted }, error: GatewayError): void {
+export function sendError(state: Pick<CallState, 'res' | 'api'> & { admitted?: Admitted; requestId?: string }, error: GatewayError): void {
   const { res } = state;
   if (res.headersSent) {
     if (!res.writableEnded) res.end();
     return;
   }
-  const body = JSON.stringify(state.api.errorBody(error));
+  const body = JSON.stringify(state.api.errorBody(error, state.requestId));
   res.statusCode = error.status;
   // Which side refused: the gateway itself, or the named provider.
   res.setHeader('x-switchyard-error-source', error.source);
   const limits = state.admitted?.headers;
   if (limits) for (const name in limits) res.setHeader(name, limits[name]);
-  if (error.headers) for (const name in error.headers) res.setHeader(name, error.headers[name]);
+  const headers = error.responseHeaders();
+  for (const name in headers) res.setHeader(name, headers[name]);
   res.setHeader('content-type', 'application/json');
   res.setHeader('content-length', Buffer.byteLength(body));
-  if (error.status === 413) res.setHeader('connection', 'close');
+  // A body still arriving is not worth reading (and must not run into the request time limit after this answer).
+  if (error.status === 413 || res.req?.complete === false) res.setHeader('connection', 'close');
   res.end(body);
 }
 
 function record(gateway: Gateway, state: CallState, result: DispatchResult | undefined, modelRequested: string, stream: boolean): void {
+  if (!state.principal) {
+    // Refused before authentication succeeded: counted, never a row (a flood must not grow the store).
+    const code = result?.error?.code ?? 'unauthenticated';
+    gateway.refusals.add(code);
+    if (gateway.log.isLevelEnabled('debug')) gateway.log.debug({ requestId: state.requestId, code }, 'model call refused before authentication');
+    return;
+  }
   const usage: Usage = result?.usage ?? emptyUsage();
   const now = new Date().toISOString();
   const base = {
     requestId: state.requestId,
     time: now,
-    keyId: state.principal?.keyId ?? 'unauthenticated',
-    projectId: state.principal?.projectId,
+    keyId: state.principal.keyId,
+    projectId: state.principal.projectId,
     endpoint: state.api.endpoint,
     modelRequested,
     route: state.route?.reason,

@@ -2,11 +2,14 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GatewayError } from './canonical/errors.ts';
+import { GatewayError, internalError } from './canonical/errors.ts';
 import { chatApi, responsesApi, messagesApi, embeddingsApi } from './api/inbound.ts';
 import type { InboundApi } from './api/inbound.ts';
 import { handleModelCall, sendError } from './pipeline.ts';
 import { listModels, getModel } from './models-endpoint.ts';
+import { handleCountTokens } from './count-tokens.ts';
+import { answerOnSocket, clientErrorFor } from './http/client-error.ts';
+import { expectationFailed, missingHost } from './http/protocol-errors.ts';
 import { presentedKey } from './keys/presented-key.ts';
 import type { Gateway } from './gateway.ts';
 import type { Principal } from './services.ts';
@@ -20,6 +23,7 @@ const routes: Record<string, Record<string, Handler>> = {
   '/v1/chat/completions': { POST: modelCall(chatApi) },
   '/v1/responses': { POST: modelCall(responsesApi) },
   '/v1/messages': { POST: modelCall(messagesApi) },
+  '/v1/messages/count_tokens': { POST: (gateway, req, res) => handleCountTokens(gateway, req, res) },
   '/v1/embeddings': { POST: modelCall(embeddingsApi) },
   '/v1/models': { GET: withAuth(listModels) },
   '/healthz': { GET: (_g, _req, res) => sendJson(res, 200, { status: 'ok' }) },
@@ -32,7 +36,7 @@ function withAuth(handler: AuthedHandler): Handler {
     try {
       principal = await gateway.authenticator.authenticate(presentedKey(req.headers));
     } catch (err) {
-      return sendError({ res, api: chatApi }, err as GatewayError);
+      return sendError({ res, api: errorApi(path) }, err as GatewayError);
     }
     return handler(gateway, req, res, path, principal);
   };
@@ -45,11 +49,20 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
 }
 
 export function route(path: string, method: string): Handler | GatewayError {
+  // HEAD is GET without the body (Node drops the body of a HEAD response itself).
+  const verb = method === 'HEAD' ? 'GET' : method;
   const table = routes[path];
-  if (table) return table[method] ?? methodNotAllowed(path, method, Object.keys(table));
-  if (path.startsWith('/v1/models/') && method === 'GET') return withAuth(getModel);
+  if (table) return table[verb] ?? methodNotAllowed(path, method, allowedMethods(Object.keys(table)));
+  if (path.startsWith('/v1/models/')) return verb === 'GET' ? withAuth(getModel) : methodNotAllowed(path, method, ['GET', 'HEAD']);
   return notFound(path);
 }
+
+/** The envelope an error on this path is written in: Anthropic's under /v1/messages, else OpenAI's. */
+export function errorApi(path: string): InboundApi {
+  return path === '/v1/messages' || path.startsWith('/v1/messages/') ? messagesApi : chatApi;
+}
+
+const allowedMethods = (methods: string[]) => (methods.includes('GET') ? [...methods, 'HEAD'] : methods);
 
 function methodNotAllowed(path: string, method: string, allowed: string[]): GatewayError {
   return new GatewayError({
@@ -62,6 +75,9 @@ function methodNotAllowed(path: string, method: string, allowed: string[]): Gate
 }
 
 function notFound(path: string): GatewayError {
+  if (path.startsWith('/v1/messages/')) {
+    return new GatewayError({ status: 404, type: 'not_found_error', code: 'unknown_path', message: `No route for ${path}. Switchyard serves the Anthropic Messages API as POST /v1/messages and POST /v1/messages/count_tokens (message batches are not supported).` });
+  }
   const withV1 = `/v1${path}`;
   const hint = routes[withV1] || withV1.startsWith('/v1/models/')
     ? ` Your base URL is missing '/v1': set it to http://HOST:PORT/v1 (the path is ${withV1}).`
@@ -70,27 +86,65 @@ function notFound(path: string): GatewayError {
 }
 
 export function createHttpServer(gateway: Gateway): Server {
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
+  const server = createServer(serverOptions(gateway), (req, res) => {
     const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    let path = q === -1 ? url : url.slice(0, q);
-    if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+    const path = pathOf(url);
+    if (req.headers.host === undefined && req.httpVersion === '1.1') return refuse(gateway, req, res, path, missingHost());
     if (path.startsWith('/admin/') && gateway.adminHandler) {
-      track(gateway, res, gateway.adminHandler(req, res, new URL(url, 'http://localhost')));
+      track(gateway, res, gateway.adminHandler(req, res, new URL(url, 'http://localhost')), path);
       return;
     }
     const handler = route(path, req.method ?? 'GET');
     if (handler instanceof GatewayError) {
       req.resume();
-      sendError({ res, api: chatApi }, handler);
+      sendError({ res, api: errorApi(path) }, handler);
       return;
     }
-    track(gateway, res, handler(gateway, req, res, path));
+    track(gateway, res, handler(gateway, req, res, path), path);
   });
+  // Malformed framing and requests that do not arrive in time (headers, then the whole body).
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    const error = clientErrorFor(err, { headersMs: gateway.config.headersTimeoutMs, requestMs: gateway.config.requestTimeoutMs });
+    // Counted like other refusals before authentication (by code), never a ledger row.
+    if (answerOnSocket(socket, error)) gateway.refusals.add(error!.code);
+  });
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => refuse(gateway, req, res, pathOf(req.url ?? '/'), expectationFailed(req.headers.expect ?? '')));
   return server;
 }
 
-function track(gateway: Gateway, res: ServerResponse, pending: Promise<void> | void): void {
+/** The path routed on: no query, no trailing slash. */
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+/**
+ * Node times the request (headers, then headers and body) itself, on one interval for
+ * every connection; a finished request's response (a long stream) is never cut off.
+ */
+function serverOptions(gateway: Gateway) {
+  const { headersTimeoutMs, requestTimeoutMs } = gateway.config;
+  const requestTimeout = Math.max(requestTimeoutMs, headersTimeoutMs);
+  return {
+    keepAliveTimeout: 65_000,
+    headersTimeout: headersTimeoutMs,
+    requestTimeout,
+    connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeoutMs / 4))),
+    // Answered in the envelope by the handler instead of Node's bare 400.
+    requireHostHeader: false,
+  };
+}
+
+/** Refuse before routing, and close: what follows on this connection is not to be trusted. */
+function refuse(gateway: Gateway, req: IncomingMessage, res: ServerResponse, path: string, error: GatewayError): void {
+  gateway.refusals.add(error.code);
+  req.resume();
+  res.shouldKeepAlive = false;
+  sendError({ res, api: errorApi(path) }, error);
+}
+
+function track(gateway: Gateway, res: ServerResponse, pending: Promise<void> | void, path: string): void {
   gateway.inflight++;
   const done = () => gateway.inflight--;
   if (!pending) {
@@ -100,7 +154,7 @@ function track(gateway: Gateway, res: ServerResponse, pending: Promise<void> | v
   pending.then(done, (err) => {
     done();
     gateway.log.error({ err }, 'unhandled error in request handler');
-    if (!res.headersSent) sendJson(res, 500, { error: { message: 'Switchyard hit an internal error.', type: 'server_error', param: null, code: 'internal_error' } });
+    if (!res.headersSent) sendError({ res, api: errorApi(path) }, internalError(String(res.getHeader('x-request-id') ?? 'none')));
     else res.destroy();
   });
 }

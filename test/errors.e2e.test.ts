@@ -9,7 +9,7 @@ import { startGateway } from './support/gateway.ts';
 
 let stack: Stack;
 before(async () => {
-  stack = await startStack({ yaml: undefined, env: {} });
+  stack = await startStack({ yaml: undefined, env: {}, providersFor: (url) => `\n  anthropic: { base_url: ${url}, api_key: k-anthropic }` });
 });
 after(() => stack.close());
 
@@ -75,11 +75,15 @@ test('invalid JSON is a 400 that says the body is not JSON', async () => {
   assert.equal(body.error.type, 'invalid_request_error');
 });
 
+// A translated route (an OpenAI request to a Claude model): the gateway judges every
+// field itself (a relay leaves fields it does not need to the provider).
+const TRANSLATED = 'claude-haiku-4-5';
+
 test('an invalid field is a BadRequestError naming the field and what is expected', async () => {
-  const err = await rejects(chat(stack.client, { temperature: 'hot' }), OpenAI.BadRequestError);
+  const err = await rejects(chat(stack.client, { model: TRANSLATED, temperature: 'hot' }), OpenAI.BadRequestError);
   assert.equal(err.param, 'temperature');
   assert.match(err.message, /temperature/);
-  const err2 = await rejects(chat(stack.client, { messages: [{ role: 'wizard', content: 'x' }] }), OpenAI.BadRequestError);
+  const err2 = await rejects(chat(stack.client, { model: TRANSLATED, messages: [{ role: 'wizard', content: 'x' }] }), OpenAI.BadRequestError);
   assert.match(err2.param ?? '', /^messages\[0\]\.role$/);
 });
 
@@ -172,24 +176,24 @@ test('malformed requests of every kind get a 4xx envelope and the server stays u
     ['null', 'null'],
     ['no model', '{"messages":[{"role":"user","content":"hi"}]}'],
     ['model not a string', '{"model":5,"messages":[{"role":"user","content":"hi"}]}'],
-    ['no messages', '{"model":"gpt-5.4-mini"}'],
-    ['messages not array', '{"model":"gpt-5.4-mini","messages":"hi"}'],
-    ['empty messages', '{"model":"gpt-5.4-mini","messages":[]}'],
-    ['message not object', '{"model":"gpt-5.4-mini","messages":[42]}'],
-    ['content wrong type', '{"model":"gpt-5.4-mini","messages":[{"role":"user","content":7}]}'],
-    ['bad part type', '{"model":"gpt-5.4-mini","messages":[{"role":"user","content":[{"type":"video"}]}]}'],
-    ['image without url', '{"model":"gpt-5.4-mini","messages":[{"role":"user","content":[{"type":"image_url","image_url":{}}]}]}'],
-    ['tool msg without id', '{"model":"gpt-5.4-mini","messages":[{"role":"tool","content":"x"}]}'],
-    ['tools not array', '{"model":"gpt-5.4-mini","messages":[{"role":"user","content":"hi"}],"tools":{}}'],
-    ['tool without name', '{"model":"gpt-5.4-mini","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{}}]}'],
-    ['negative max_tokens', '{"model":"gpt-5.4-mini","messages":[{"role":"user","content":"hi"}],"max_tokens":-1}'],
-    ['bad effort', '{"model":"gpt-5.4-mini","messages":[{"role":"user","content":"hi"}],"reasoning_effort":"extreme"}'],
-    ['stream not bool', '{"model":"gpt-5.4-mini","messages":[{"role":"user","content":"hi"}],"stream":"yes"}'],
-    ['n zero', '{"model":"gpt-5.4-mini","messages":[{"role":"user","content":"hi"}],"n":0}'],
-    ['too many stops', '{"model":"gpt-5.4-mini","messages":[{"role":"user","content":"hi"}],"stop":["a","b","c","d","e"]}'],
-    ['bad response_format', '{"model":"gpt-5.4-mini","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"xml"}}'],
-    ['deeply nested junk', '{"model":"gpt-5.4-mini","messages":[{"role":"user","content":[{"type":"text","text":{"a":[1,2,{"b":null}]}}]}]}'],
-    ['invalid utf8-ish', '{"model":"gpt-5.4-mini","messages":[{"role":"user","content":"\\ud800"}], "temperature": 9}'],
+    ['no messages', '{"model":"claude-haiku-4-5"}'],
+    ['messages not array', '{"model":"claude-haiku-4-5","messages":"hi"}'],
+    ['empty messages', '{"model":"claude-haiku-4-5","messages":[]}'],
+    ['message not object', '{"model":"claude-haiku-4-5","messages":[42]}'],
+    ['content wrong type', '{"model":"claude-haiku-4-5","messages":[{"role":"user","content":7}]}'],
+    ['bad part type', '{"model":"claude-haiku-4-5","messages":[{"role":"user","content":[{"type":"video"}]}]}'],
+    ['image without url', '{"model":"claude-haiku-4-5","messages":[{"role":"user","content":[{"type":"image_url","image_url":{}}]}]}'],
+    ['tool msg without id', '{"model":"claude-haiku-4-5","messages":[{"role":"tool","content":"x"}]}'],
+    ['tools not array', '{"model":"claude-haiku-4-5","messages":[{"role":"user","content":"hi"}],"tools":{}}'],
+    ['tool without name', '{"model":"claude-haiku-4-5","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{}}]}'],
+    ['negative max_tokens', '{"model":"claude-haiku-4-5","messages":[{"role":"user","content":"hi"}],"max_tokens":-1}'],
+    ['bad effort', '{"model":"claude-haiku-4-5","messages":[{"role":"user","content":"hi"}],"reasoning_effort":"extreme"}'],
+    ['stream not bool', '{"model":"claude-haiku-4-5","messages":[{"role":"user","content":"hi"}],"stream":"yes"}'],
+    ['n zero', '{"model":"claude-haiku-4-5","messages":[{"role":"user","content":"hi"}],"n":0}'],
+    ['too many stops', '{"model":"claude-haiku-4-5","messages":[{"role":"user","content":"hi"}],"stop":["a","b","c","d","e"]}'],
+    ['bad response_format', '{"model":"claude-haiku-4-5","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"xml"}}'],
+    ['deeply nested junk', '{"model":"claude-haiku-4-5","messages":[{"role":"user","content":[{"type":"text","text":{"a":[1,2,{"b":null}]}}]}]}'],
+    ['invalid utf8-ish', '{"model":"claude-haiku-4-5","messages":[{"role":"user","content":"\\ud800"}], "temperature": 9}'],
   ];
   for (const [name, body] of bodies) {
     const res = await fetch(`${stack.gw.baseURL}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json' }, body });
@@ -198,7 +202,7 @@ test('malformed requests of every kind get a 4xx envelope and the server stays u
     assert.equal(typeof json.error?.message, 'string', `${name}: envelope`);
     assert.ok(json.error.message.length > 20, `${name}: message says something: ${json.error.message}`);
   }
-  for (const body of ['{}', '{"model":"x"}']) {
+  for (const body of ['{}', '{"model":"claude-haiku-4-5"}']) {
     const res = await fetch(`${stack.gw.baseURL}/responses`, { method: 'POST', headers: { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json' }, body });
     assert.equal(res.status, 400);
   }

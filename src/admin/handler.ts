@@ -4,6 +4,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError, invalidRequest } from '../canonical/errors.ts';
 import { errorText, type Logger } from '../ledger/logger.ts';
+import { parseJson } from '../http/body.ts';
+import { checkBodyText, checkQuery } from './plain-text.ts';
 import type { AdminService } from './service.ts';
 
 export interface AdminHandlerDeps {
@@ -73,12 +75,13 @@ export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
       if (matching.length === 0) throw notFound(path);
       const route = matching.find((r) => r.method === req.method);
       if (!route) throw methodNotAllowed(req.method ?? '', path, matching.map((r) => r.method));
-      const result = await route.run({ match: route.path.exec(path)!, url, body: () => readJson(req, maxBody) });
+      checkQuery(url);
+      const result = await route.run({ match: route.path.exec(path)!, url, body: async () => checkBodyText(await readJson(req, maxBody)) });
       send(res, route.status ?? 200, result);
     } catch (error) {
-      if (error instanceof GatewayError) return send(res, error.status, error.toOpenAI(), error.headers);
+      if (error instanceof GatewayError) return send(res, error.status, error.toOpenAI(), error.responseHeaders());
       deps.log?.('error', 'admin API call failed', { method: req.method, path: url.pathname, error: errorText(error) });
-      send(res, 500, { error: { message: 'The admin API hit an internal error; it is logged. Retry, and check the gateway log if it persists.', type: 'server_error', param: null, code: 'internal_error' } });
+      send(res, 500, { error: { message: 'The admin API hit an internal error; it is logged. Retry, and check the gateway log if it persists.', type: 'server_error', param: null, code: 'internal_error' } }, { 'x-should-retry': 'true' });
     }
   };
 }
@@ -121,11 +124,7 @@ async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown
     chunks.push(chunk);
   }
   if (size === 0) throw invalidRequest('The request body is empty: send a JSON object (Content-Type: application/json).', null, 'invalid_json');
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (error) {
-    throw invalidRequest(`The request body is not valid JSON (${errorText(error)}). Send a JSON object.`, null, 'invalid_json');
-  }
+  return parseJson(Buffer.concat(chunks, size));
 }
 
 function tooLarge(maxBytes: number): GatewayError {

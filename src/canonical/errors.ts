@@ -52,6 +52,28 @@ export class GatewayError extends Error {
   toAnthropic(): { type: 'error'; error: { type: string; message: string } } {
     return { type: 'error', error: { type: anthropicErrorType(this.status), message: this.message } };
   }
+
+  /**
+   * The headers every rendering of this error carries: its own, plus the retry advice
+   * the OpenAI and Anthropic SDKs (and Claude Code) obey. An explicit x-should-retry
+   * from whoever built the error wins (a budget decides per request whether a retry
+   * can fit).
+   */
+  responseHeaders(): Record<string, string> {
+    const headers: Record<string, string> = { ...this.headers };
+    if (headers['x-should-retry'] === undefined) headers['x-should-retry'] = String(isTemporary(this.status));
+    if (this.status === 503 && headers['retry-after'] === undefined && headers['x-should-retry'] === 'true') headers['retry-after'] = '1';
+    return headers;
+  }
+}
+
+/**
+ * Whether the same request may succeed later: a rate limit, a request timeout while
+ * the body was read, or the gateway/upstream being down. Everything else the caller
+ * caused (bad input, wrong key, forbidden, unknown path, too large) fails again as is.
+ */
+function isTemporary(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
 }
 
 function anthropicErrorType(status: number): string {
@@ -65,7 +87,7 @@ function anthropicErrorType(status: number): string {
     case 429: return 'rate_limit_error';
     case 529: case 503: return 'overloaded_error';
     case 504: return 'timeout_error';
-    default: return 'api_error';
+    default: return status < 500 ? 'invalid_request_error' : 'api_error';
   }
 }
 
