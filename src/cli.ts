@@ -1,124 +1,106 @@
-// switchyard <command>: start (default), mock-upstream, doctor, keys, usage.
-import { parseArgs } from 'node:util';
-import { loadConfig, ConfigError } from './config/load.ts';
-import type { GatewayConfig } from './config/load.ts';
-import { createGateway } from './gateway.ts';
-import { createHttpServer, listen, drainAndClose } from './server.ts';
-import { runDoctor } from './doctor.ts';
+// switchyard <command>: start, mock-upstream, doctor, keys, usage.
+// One convention for every command: `--help`/`-h` (or `switchyard help <command>`) prints
+// its usage and exits 0; an unknown option or argument prints what was wrong and the
+// usage, exit 2. Nothing starts a server unasked: no command at all prints the help.
 
 const HELP = `Switchyard — one OpenAI-compatible endpoint for every model.
 
-Usage: switchyard <command> [options]     (npm start -- [options] runs "start")
+Usage: switchyard <command> [options]       (npm run switchyard -- <command> [options])
 
 Commands:
-  start            Start the gateway (default). --port N --host H --config FILE --db FILE
+  start            Start the gateway (npm start runs it). --port N --host H --config FILE --db FILE
   mock-upstream    A local fake OpenAI/Anthropic/Gemini server to try the gateway without a key.
-                   --port 4010 --host H --latency-ms N --chunk-delay-ms N --chunks N --fail-rate 0..1
-                   --api-key KEY (require it) --quiet (no per-request lines)
-  doctor           Check a running gateway step by step. --url http://127.0.0.1:8787/v1 --key KEY --model ID
-  keys             Manage virtual keys (create, list, show, revoke, rotate). --help for options.
+  doctor           Check a running gateway step by step. --url URL --key KEY --model ID
+  keys             Manage virtual keys: create, list, show, revoke, rotate.
   usage            Spend and tokens by key, project, model and day.
+  help [COMMAND]   This help, or a command's.
+
+Run 'switchyard <command> --help' for a command's options.
 `;
 
-async function main(argv: string[]): Promise<void> {
-  const [command = 'start', ...rest] = argv[0]?.startsWith('-') ? ['start', ...argv] : argv;
-  switch (command) {
-    case 'start':
-      return start(rest);
-    case 'mock-upstream': {
+interface Command {
+  /** The command's usage text (loaded on demand: a help should not load the gateway). */
+  help(): Promise<string>;
+  /** Runs the command; a number is the exit code, undefined means it keeps running (a server). */
+  run(argv: string[]): Promise<number | undefined>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  start: {
+    help: async () => (await import('./cli-commands/start.ts')).START_HELP,
+    run: async (argv) => (await import('./cli-commands/start.ts')).runStart(argv),
+  },
+  'mock-upstream': {
+    help: async () => (await import('./mock-upstream/cli.ts')).USAGE,
+    run: async (argv) => {
       const { runMockUpstreamCli } = await import('./mock-upstream/index.ts');
-      try {
-        return await runMockUpstreamCli(rest);
-      } catch (err) {
-        process.stderr.write(`switchyard mock-upstream: ${(err as Error).message}\n`);
-        process.exitCode = 2;
-        return;
-      }
-    }
-    case 'doctor':
-      process.exitCode = await runDoctor(rest);
-      return;
-    case 'keys':
-    case 'usage': {
-      const { runAdminCommand } = await import('./cli-commands/index.ts');
-      process.exitCode = await runAdminCommand(command, rest);
-      return;
-    }
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(HELP);
-      return;
-    default:
-      process.stderr.write(`Unknown command '${command}'.\n\n${HELP}`);
-      process.exitCode = 2;
-  }
-}
+      await runMockUpstreamCli(argv);
+      return 0;
+    },
+  },
+  doctor: {
+    help: async () => (await import('./doctor.ts')).DOCTOR_HELP,
+    run: async (argv) => (await import('./doctor.ts')).runDoctor(argv),
+  },
+  keys: {
+    help: async () => (await import('./cli-commands/keys.ts')).KEYS_HELP,
+    run: async (argv) => (await import('./cli-commands/index.ts')).runAdminCommand('keys', argv),
+  },
+  usage: {
+    help: async () => (await import('./cli-commands/usage.ts')).USAGE_HELP,
+    run: async (argv) => (await import('./cli-commands/index.ts')).runAdminCommand('usage', argv),
+  },
+};
 
-async function start(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { port: { type: 'string' }, host: { type: 'string' }, config: { type: 'string' }, db: { type: 'string' } },
-    strict: true,
-  });
-  let config: GatewayConfig;
+async function main(argv: string[]): Promise<number | undefined> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    if (topic === undefined) return print(process.stdout, HELP, 0);
+    const command = COMMANDS[topic];
+    return command ? print(process.stdout, await command.help(), 0) : unknownCommand(topic);
+  }
+  const command = COMMANDS[name];
+  if (!command) return unknownCommand(name, rest);
+  if (asksForHelp(rest)) return print(process.stdout, await command.help(), 0);
   try {
-    const port = values.port === undefined ? undefined : Number(values.port);
-    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new ConfigError(`--port ${values.port} is not a port number (0-65535).`);
-    config = loadConfig({ flags: { port, host: values.host, config: values.config, db: values.db } });
+    return await command.run(rest);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`switchyard: cannot start.\n${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
+    if (!isUsageMistake(err)) throw err;
+    const { parseErrorText } = await import('./cli-commands/format.ts');
+    return print(process.stderr, `switchyard ${name}: ${parseErrorText(err as Error)}\n\n${await command.help()}`, 2);
   }
-  if (config.gatewayKeys.length === 0 && !config.masterKey && !isLoopback(config.host)) {
-    process.stderr.write(`switchyard: refusing to listen on ${config.host} with no keys configured: anyone could spend your provider credits. Set SWITCHYARD_MASTER_KEY (or auth.keys in switchyard.yaml), or listen on 127.0.0.1.\n`);
+}
+
+/** `--help` or `-h` anywhere before a `--`. */
+function asksForHelp(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
+/** Bad flags: node:util's parse errors, and the option checks of the mock upstream. */
+function isUsageMistake(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  return code.startsWith('ERR_PARSE_ARGS_') || (err instanceof Error && /^Invalid --[a-z-]+ '/.test(err.message));
+}
+
+function unknownCommand(name: string, rest: string[] = []): number {
+  const hint = name.startsWith('-') ? ` To start the gateway: switchyard start ${[name, ...rest].join(' ')}` : '';
+  return print(process.stderr, `switchyard: unknown command '${name}'.${hint}\n\n${HELP}`, 2);
+}
+
+function print(stream: NodeJS.WriteStream, text: string, code: number): number {
+  stream.write(text.endsWith('\n') ? text : `${text}\n`);
+  return code;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // A command that could not start may leave handles open (a store, a worker): end here.
+    if (code !== undefined) process.exit(code);
+  },
+  (err) => {
+    process.stderr.write(`switchyard: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
-  }
-  // The tokenizer loads on the first prompt over 8 KB (about 30 ms), not at start: 11 MB less idle.
-  const gateway = await createGateway(config);
-  const server = createHttpServer(gateway);
-  const address = await listen(server, config.host, config.port);
-  printBanner(gateway.config, `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`, gateway.catalog.available().length);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    process.stdout.write(`switchyard: ${signal} received, draining ${gateway.inflight} open request(s)…\n`);
-    drainAndClose(server, gateway).then(() => process.exit(0), () => process.exit(1));
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-}
-
-function isLoopback(host: string): boolean {
-  return host === '127.0.0.1' || host === 'localhost' || host === '::1';
-}
-
-function printBanner(config: GatewayConfig, origin: string, modelCount: number): void {
-  const lines = [`Switchyard listening on ${origin}/v1  (OpenAI base URL; Anthropic SDKs use ${origin})`];
-  if (config.providers.size === 0) {
-    lines.push(
-      'No provider is configured yet, so every model call will answer 503 provider_not_configured. Add one:',
-      '  export OPENAI_API_KEY=sk-...            (OpenAI; add OPENAI_BASE_URL=http://host/v1 for vLLM, llama.cpp or another relay)',
-      '  export ANTHROPIC_API_KEY=... GEMINI_API_KEY=... OLLAMA_HOST=127.0.0.1:11434',
-      '  or a providers: section in switchyard.yaml (see README), then restart.',
-      '  No key at hand? npm run mock-upstream, then OPENAI_BASE_URL=http://127.0.0.1:4010/v1 OPENAI_API_KEY=mock npm start',
-    );
-  } else {
-    for (const p of config.providers.values()) lines.push(`  provider ${p.name} (${p.kind}) at ${new URL(p.baseUrl).origin}, from ${p.origin}`);
-    lines.push(`  ${modelCount} models available: GET ${origin}/v1/models`);
-  }
-  if (config.gatewayKeys.length === 0 && !config.masterKey) {
-    lines.push('No gateway key is configured: any client on this machine can call it. Set SWITCHYARD_MASTER_KEY to require a key.');
-  }
-  lines.push(`Store: ${config.postgresUrl ? 'PostgreSQL' : `SQLite file ${config.dbPath}`}${config.configPath ? `; config ${config.configPath}` : ''}`);
-  process.stdout.write(lines.join('\n') + '\n');
-}
-
-main(process.argv.slice(2)).catch((err) => {
-  process.stderr.write(`switchyard: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+  },
+);

@@ -10,6 +10,18 @@ interface Step {
 
 class StepFailed extends Error {}
 
+export const DOCTOR_HELP = `Usage: switchyard doctor [--url URL] [--key KEY] [--model ID]      (npm run doctor -- [options])
+
+Check a running gateway step by step: base URL reachable, key valid, model id exists,
+one small request, streaming. Stops at the first failure and says what to fix.
+
+Options:
+  --url URL      the gateway's base URL (default SWITCHYARD_URL, else http://127.0.0.1:8787/v1)
+  --key KEY      the key to try (default SWITCHYARD_API_KEY, else SWITCHYARD_MASTER_KEY)
+  --model ID     the model to try (default a mini or nano model the gateway serves)
+  -h, --help     print this help
+`;
+
 export async function runDoctor(argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { url: { type: 'string' }, key: { type: 'string' }, model: { type: 'string' } }, strict: true });
   const base = (values.url ?? process.env.SWITCHYARD_URL ?? `http://127.0.0.1:${process.env.SWITCHYARD_PORT ?? 8787}/v1`).replace(/\/$/, '');

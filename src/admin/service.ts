@@ -4,7 +4,8 @@
 import { GatewayError, invalidField } from '../canonical/errors.ts';
 import { toUnits, toUsd } from '../budget/money.ts';
 import { chargeWindow } from '../budget/plan.ts';
-import { localDay, startOfDay, windowOf } from '../budget/periods.ts';
+import { startOfDay, windowOf } from '../budget/periods.ts';
+import { parseIsoTime } from './iso-time.ts';
 import { generateSecret, hashSecret, newId, shownPrefix } from '../keys/secret.ts';
 import { decodeCursor } from '../store/rows.ts';
 import type {
@@ -13,6 +14,12 @@ import type {
 import {
   budgetCreateInput, budgetPatchInput, keyInput, projectInput, type BudgetInput, type KeyInput,
 } from './validate.ts';
+import { keyWarnings } from './key-warnings.ts';
+
+function withWarnings(view: KeyView): KeyView {
+  const warnings = keyWarnings(view);
+  return warnings.length ? { ...view, warnings } : view;
+}
 
 export interface BudgetView {
   id: string;
@@ -50,6 +57,8 @@ export interface KeyView {
   updated_at: string;
   revoked_at: string | null;
   rotated_at: string | null;
+  /** On create and update only: settings that cannot work as meant (see key-warnings.ts). */
+  warnings?: string[];
 }
 
 export interface ProjectView {
@@ -100,7 +109,7 @@ export class AdminService {
     await this.store.insertKey(row);
     if (input.budgets) await this.store.replaceBudgets('key', row.id, this.budgetRows('key', row.id, input.budgets));
     this.onChange();
-    return { record: await this.keyView(row), key: secret };
+    return { record: withWarnings(await this.keyView(row)), key: secret };
   }
 
   async listKeys(): Promise<KeyView[]> {
@@ -128,7 +137,7 @@ export class AdminService {
     const updated = (await this.store.updateKey(row.id, patch))!;
     if (input.budgets) await this.replaceBudgetsKeepingIds('key', row.id, input.budgets);
     this.onChange();
-    return this.keyView(updated);
+    return withWarnings(await this.keyView(updated));
   }
 
   async revokeKey(id: string): Promise<KeyView> {
@@ -260,17 +269,7 @@ export class AdminService {
 
   /** A bare date means local midnight in the budget time zone; as `to`, the end of that day. */
   private parseTime(value: string, param: string, endOfDay = false): Date {
-    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-      const start = startOfDay(value, this.timezone);
-      if (!Number.isNaN(start)) {
-        if (!endOfDay) return new Date(start);
-        const next = new Date(start + 36 * 3600_000);
-        return new Date(startOfDay(localDay(next.getTime(), this.timezone), this.timezone));
-      }
-    }
-    const time = Date.parse(value);
-    if (Number.isNaN(time)) throw invalidField(param, 'an ISO 8601 date or time (2026-05-01 or 2026-05-01T12:00:00Z)', value);
-    return new Date(time);
+    return parseIsoTime(value, param, this.timezone, endOfDay);
   }
 
   private async findKey(id: string): Promise<KeyRow> {

@@ -11,6 +11,11 @@ export interface CliIo {
 /** A mistake in the command line: printed with exit code 2. */
 export class UsageError extends Error {}
 
+/** node:util's parse error without its advice about `--`, which is not what a mistyped option needs. */
+export function parseErrorText(error: Error): string {
+  return error.message.replace(/\. To specify a positional argument starting with a '-'[\s\S]*$/, '.');
+}
+
 export const BACKEND_OPTIONS = {
   url: { type: 'string' },
   db: { type: 'string' },

@@ -3,16 +3,17 @@
 // by create and rotate, and nowhere else.
 import { parseArgs } from 'node:util';
 import { openBackend, CliError, type AdminBackend } from './backend.ts';
-import { BACKEND_OPTIONS, type CliIo, parseBudget, parseExpiry, parseModelBudget, positiveInt, splitList, table, UsageError } from './format.ts';
+import { BACKEND_OPTIONS, type CliIo, parseBudget, parseErrorText, parseExpiry, parseModelBudget, positiveInt, splitList, table, UsageError } from './format.ts';
 
 export const KEYS_HELP = `Usage: switchyard keys <command> [options]
 
 Commands:
   create --name NAME      create a key; prints its secret once
   list                    all keys (no secrets)
-  show ID                 one key, with each budget's spend and reset time
-  revoke ID               the key stops working (within a second on running gateways)
-  rotate ID               a new secret for the key; the old one stops working
+  show ID|--name NAME     one key, with each budget's spend and reset time
+  revoke ID|--name NAME   the key stops working (within a second on running gateways)
+  rotate ID|--name NAME   a new secret for the key; the old one stops working
+  (ID is the first column of 'keys list'; --name picks the one key of that name)
 
 Options for create:
   --env live|test              default live (test keys may be confined to cheap models)
@@ -31,13 +32,14 @@ Where (all commands):
   --db PATH        the SQLite store directly (default SWITCHYARD_DB or ./switchyard.db)
   --postgres URL   the PostgreSQL store directly (--schema NAME)
   --json           machine-readable output
+  -h, --help       print this help
 `;
 
 export async function runKeysCommand(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     io.stdout.write(KEYS_HELP);
-    return command ? 0 : 2;
+    return 0;
   }
   let backend: AdminBackend | undefined;
   try {
@@ -51,14 +53,19 @@ export async function runKeysCommand(argv: string[], io: CliIo): Promise<number>
         budget: { type: 'string', multiple: true }, 'model-budget': { type: 'string', multiple: true },
         'max-output': { type: 'string' }, 'default-output': { type: 'string' }, 'on-exceed': { type: 'string' },
         rpm: { type: 'string' }, tpm: { type: 'string' }, concurrent: { type: 'string' },
-        expires: { type: 'string' }, metadata: { type: 'string', multiple: true },
+        expires: { type: 'string' }, metadata: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
       },
     });
+    if (values.help) {
+      io.stdout.write(KEYS_HELP);
+      return 0;
+    }
     const body = command === 'create' ? createBody(values) : undefined;
-    const id = positionals[0];
-    if (['show', 'revoke', 'rotate'].includes(command) && !id) throw new UsageError(`switchyard keys ${command} needs the key's id (see 'switchyard keys list').`);
+    const byId = ['show', 'revoke', 'rotate'].includes(command);
+    if (byId && !positionals[0] && typeof values.name !== 'string') throw new UsageError(`switchyard keys ${command} needs the key's id or --name NAME (see 'switchyard keys list').`);
     if (!['create', 'list', 'show', 'revoke', 'rotate'].includes(command)) throw new UsageError(`Unknown keys command '${command}'.\n\n${KEYS_HELP}`);
     backend = await openBackend({ url: values.url, db: values.db, postgres: values.postgres, schema: values.schema, timezone: values.timezone, env: io.env });
+    const id = byId ? positionals[0] ?? await idByName(backend, values.name as string, command) : '';
     const json = values.json === true;
     switch (command) {
       case 'create': return printCreated(io, await backend.call('POST', '/admin/keys', body), json, 'Created');
@@ -73,26 +80,40 @@ export async function runKeysCommand(argv: string[], io: CliIo): Promise<number>
       default: return printCreated(io, await backend.call('POST', `/admin/keys/${encodeURIComponent(id)}/rotate`), json, 'Rotated');
     }
   } catch (error) {
-    return reportError(io, error);
+    return reportError(io, error, KEYS_HELP);
   } finally {
     await backend?.close();
   }
 }
 
-export function reportError(io: CliIo, error: unknown): number {
+/** Prints a failure: command-line mistakes (exit 2; an unknown option with the usage), others exit 1. */
+export function reportError(io: CliIo, error: unknown, usage: string): number {
   if (error instanceof UsageError) {
     io.stderr.write(`switchyard: ${error.message}\n`);
     return 2;
   }
-  if (error instanceof CliError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (error as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    io.stderr.write(`switchyard: ${(error as Error).message}\n`);
-    return (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
+  if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
+    io.stderr.write(`switchyard: ${parseErrorText(error as Error)}\n\n${usage}`);
+    return 2;
+  }
+  if (error instanceof CliError) {
+    io.stderr.write(`switchyard: ${error.message}\n`);
+    return 1;
   }
   io.stderr.write(`switchyard: ${(error as Error).message ?? String(error)}\n`);
   return 1;
 }
 
 type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** The id of the one key called `name` (for revoke and rotate: the one not revoked yet). */
+async function idByName(backend: AdminBackend, name: string, command: string): Promise<string> {
+  const keys: Array<{ id: string; name: string; status: string }> = (await backend.call('GET', '/admin/keys')).data;
+  const named = keys.filter((k) => k.name === name && (command === 'show' || k.status !== 'revoked'));
+  if (named.length === 1) return named[0].id;
+  if (named.length === 0) throw new CliError(`No ${command === 'show' ? '' : 'usable '}key is named '${name}'. 'switchyard keys list' shows every key with its id and name.`);
+  throw new CliError(`${named.length} keys are named '${name}' (${named.map((k) => k.id).join(', ')}): give the id instead, e.g. switchyard keys ${command} ${named[0].id}.`);
+}
 
 function createBody(values: Values): Record<string, unknown> {
   if (typeof values.name !== 'string') throw new UsageError('switchyard keys create needs --name (e.g. --name ci).');
@@ -129,6 +150,7 @@ function createBody(values: Values): Record<string, unknown> {
 }
 
 function printCreated(io: CliIo, key: any, json: boolean, verb: string): number {
+  for (const warning of key.warnings ?? []) io.stderr.write(`switchyard: warning: ${warning}\n`);
   if (json) {
     io.stdout.write(`${JSON.stringify(key, null, 2)}\n`);
     return 0;

@@ -9,10 +9,12 @@ export const USAGE_HELP = `Usage: switchyard usage [--from DATE] [--to DATE] [--
   --from, --to   dates (2026-05-01, in the budget time zone) or times; default this month so far
   --group-by     any of key, model, project, day (default key,model)
   --url / --db / --postgres   as for 'switchyard keys'
+  --json         machine-readable output
+  -h, --help     print this help
 `;
 
 export async function runUsageCommand(argv: string[], io: CliIo): Promise<number> {
-  if (argv[0] === '--help' || argv[0] === '-h') {
+  if (argv.includes('--help') || argv.includes('-h')) {
     io.stdout.write(USAGE_HELP);
     return 0;
   }
@@ -38,7 +40,7 @@ export async function runUsageCommand(argv: string[], io: CliIo): Promise<number
     printUsage(io, result);
     return 0;
   } catch (error) {
-    return reportError(io, error);
+    return reportError(io, error, USAGE_HELP);
   } finally {
     await backend?.close();
   }

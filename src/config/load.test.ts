@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseConfigText, loadConfig, ConfigError } from './load.ts';
 
 const bad = (text: string, env: NodeJS.ProcessEnv = {}) => {
@@ -51,4 +54,59 @@ test('the environment contract: SWITCHYARD_* and provider variables', () => {
   assert.equal(loadConfig({ cwd: '/nonexistent-dir-for-test', env: { SWITCHYARD_PORT: '1' }, flags: { port: 2 } }).port, 2, 'flags win');
   assert.throws(() => loadConfig({ cwd: '/', env: { SWITCHYARD_PORT: 'http' } }), /SWITCHYARD_PORT="http" is not a port number/);
   assert.throws(() => loadConfig({ cwd: '/', env: { SWITCHYARD_CONFIG: '/no/such.yaml' } }), /does not exist/);
+});
+
+// Values that would break YAML if they were pasted into the text before parsing.
+const HOSTILE = 'k3y"], x: {y: 1} # not a comment\n  - and: a new line \'\\';
+
+test('${VAR} works unquoted in flow sequences and mappings, and a value never changes the structure', () => {
+  const text = 'auth:\n  keys: [${TEAM_KEY}, plain-key-123]\nproviders:\n  openai:   { api_key: ${OPENAI_API_KEY} }\n  vllm: { base_url: "http://${GPU_HOST:-gpu-box}:8000/v1", headers: { x-k: \'${TEAM_KEY}\' } }\n';
+  const parsed = parseConfigText(text, 'f', { TEAM_KEY: HOSTILE, OPENAI_API_KEY: HOSTILE });
+  assert.deepEqual(parsed.auth?.keys, [HOSTILE, 'plain-key-123']);
+  assert.equal(parsed.providers?.openai.api_key, HOSTILE);
+  assert.equal(parsed.providers?.vllm.base_url, 'http://gpu-box:8000/v1');
+  assert.deepEqual(parsed.providers?.vllm.headers, { 'x-k': HOSTILE });
+  assert.deepEqual(Object.keys(parsed), ['auth', 'providers']);
+});
+
+test('config errors after interpolation keep their line and never show a substituted value', () => {
+  const secret = 'short"]';
+  const message = bad('server:\n  port: 1\nauth:\n  keys: [${TEAM_KEY}]\n  master_key: ${MK}\n', { TEAM_KEY: secret, MK: 'sk-secret-master-value' });
+  assert.match(message, /:4: auth\.keys\.0: a gateway key must be at least 8 characters/);
+  assert.ok(!message.includes(secret) && !message.includes('sk-secret-master-value'), message);
+  assert.match(bad('a: 1\nproviders:\n  openai: { api_key: ${MISSING_ONE} }\n'), /f?switchyard\.yaml:3: \$\{MISSING_ONE\} is not set/);
+});
+
+test('a ${ that is not a reference is named, in flow and block context', () => {
+  assert.match(bad('auth:\n  keys: [${1BAD}]\n'), /switchyard\.yaml:2: not valid YAML: .*A '\$\{' on that line is not a valid reference/);
+  assert.match(bad('auth:\n  master_key: abc${oops\n'), /switchyard\.yaml:2: a '\$\{' here does not start a valid reference: write \$\{NAME\}/);
+});
+
+test('the environment fills what switchyard.yaml leaves unset, and each provider says where each setting came from', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-config-'));
+  writeFileSync(join(dir, 'switchyard.yaml'), 'providers:\n  openai: { api_key: from-file-key }\n  anthropic: {}\n  gemini: { base_url: "http://127.0.0.1:9/g" }\n  ollama: {}\n  vllm: { kind: openai, base_url: "http://gpu:8000/v1" }\n');
+  const env = {
+    OPENAI_BASE_URL: 'http://127.0.0.1:4010/v1', OPENAI_API_KEY: 'env-openai-secret', ANTHROPIC_API_KEY: 'env-anthropic-secret', ANTHROPIC_BASE_URL: 'http://127.0.0.1:4010',
+    GEMINI_API_KEY: 'env-gemini-secret', GEMINI_BASE_URL: 'http://127.0.0.1:4010', OLLAMA_HOST: '127.0.0.1:11999',
+  };
+  const { providers } = loadConfig({ cwd: dir, env });
+  const openai = providers.get('openai')!;
+  assert.deepEqual([openai.baseUrl, openai.apiKey], ['http://127.0.0.1:4010/v1', 'from-file-key']);
+  assert.equal(openai.origin, 'api_key from switchyard.yaml, base_url from OPENAI_BASE_URL, OPENAI_API_KEY set but not used: switchyard.yaml sets it');
+  const anthropic = providers.get('anthropic')!;
+  assert.deepEqual([anthropic.baseUrl, anthropic.apiKey, anthropic.origin], ['http://127.0.0.1:4010', 'env-anthropic-secret', 'api_key from ANTHROPIC_API_KEY, base_url from ANTHROPIC_BASE_URL']);
+  const gemini = providers.get('gemini')!;
+  assert.deepEqual([gemini.baseUrl, gemini.apiKey], ['http://127.0.0.1:9/g', 'env-gemini-secret']);
+  assert.match(gemini.origin, /api_key from GEMINI_API_KEY, base_url from switchyard\.yaml, GEMINI_BASE_URL set but not used/);
+  assert.deepEqual([providers.get('ollama')!.baseUrl, providers.get('ollama')!.origin], ['http://127.0.0.1:11999', 'base_url from OLLAMA_HOST']);
+  const vllm = providers.get('vllm')!;
+  assert.deepEqual([vllm.baseUrl, vllm.apiKey, vllm.origin], ['http://gpu:8000/v1', undefined, 'no api_key, base_url from switchyard.yaml'], 'OPENAI_* speak for the openai provider only');
+  for (const p of providers.values()) assert.ok(!/secret|from-file-key/.test(p.origin), p.origin);
+});
+
+test('without a file each provider comes from its own variables; an unset base URL is the default', () => {
+  const { providers } = loadConfig({ cwd: '/nonexistent-dir-for-test', env: { ANTHROPIC_API_KEY: 'a-key', GOOGLE_API_KEY: 'g-key' } });
+  assert.deepEqual([...providers.keys()], ['anthropic', 'gemini']);
+  assert.deepEqual([providers.get('anthropic')!.baseUrl, providers.get('anthropic')!.origin], ['https://api.anthropic.com', 'api_key from ANTHROPIC_API_KEY, default base_url']);
+  assert.equal(providers.get('gemini')!.origin, 'api_key from GOOGLE_API_KEY, default base_url');
 });

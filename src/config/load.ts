@@ -1,13 +1,14 @@
-// Load switchyard.yaml: parse, interpolate ${ENV} in string values, validate, and merge
-// with the environment contract (SWITCHYARD_*, OPENAI_API_KEY, ...) and CLI flags.
+// Load switchyard.yaml: parse, interpolate ${ENV} (interpolate.ts), validate, and merge
+// with the environment contract (SWITCHYARD_*, provider variables in providers.ts) and CLI flags.
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseDocument, LineCounter, isScalar, visit } from 'yaml';
+import { parseDocument, LineCounter } from 'yaml';
 import type { Document } from 'yaml';
 import { createRequire } from 'node:module';
 import type { ConfigFile, configSchema as ConfigSchema } from './schema.ts';
-import type { ProviderKind } from '../catalog/types.ts';
 import type { AccessConfig } from '../admin/access.ts';
+import { protectReferences, resolveReferences } from './interpolate.ts';
+import { resolveProviders, type ProviderInstance } from './providers.ts';
 
 /**
  * The schema (and zod, about 18 MB of memory) is loaded only when there is a config
@@ -24,24 +25,18 @@ export class ConfigError extends Error {
   }
 }
 
-export interface ProviderInstance {
-  name: string;
-  kind: ProviderKind;
-  baseUrl: string;
-  apiKey?: string;
-  headers?: Record<string, string>;
-  timeoutMs: number;
-  discover: boolean;
-  forwardHeaders?: string[];
-  /** Where it came from, for the start banner: "switchyard.yaml" or "OPENAI_API_KEY". */
-  origin: string;
-}
+export type { ProviderInstance } from './providers.ts';
 
 export interface GatewayConfig {
   host: string;
   port: number;
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
+  /** Time to receive a request's headers, then the whole request (body included); 408 after. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** Deepest [ / { nesting a JSON body may have. */
+  maxJsonDepth: number;
   dbPath: string;
   postgresUrl?: string;
   redisUrl?: string;
@@ -63,13 +58,6 @@ export interface LoadOptions {
   cwd?: string;
 }
 
-const DEFAULT_BASE_URLS: Record<ProviderKind, string> = {
-  openai: 'https://api.openai.com/v1',
-  anthropic: 'https://api.anthropic.com',
-  gemini: 'https://generativelanguage.googleapis.com',
-  ollama: 'http://127.0.0.1:11434',
-};
-
 export function loadConfig(options: LoadOptions = {}): GatewayConfig {
   const env = options.env ?? process.env;
   const flags = options.flags ?? {};
@@ -89,14 +77,16 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
 
 /** Parse and validate config text; errors name the file, line, field and fix. */
 export function parseConfigText(text: string, path: string, env: NodeJS.ProcessEnv): ConfigFile {
+  const { text: protectedText, references } = protectReferences(text);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(protectedText, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
     const { line } = lineCounter.linePos(first.pos[0]);
-    throw new ConfigError(`${path}:${line}: not valid YAML: ${first.message.split('\n')[0]}. Check the indentation and quoting on that line.`);
+    const badReference = protectedText.split('\n')[line - 1]?.includes('${') ? " A '${' on that line is not a valid reference: write ${NAME} or ${NAME:-default}." : '';
+    throw new ConfigError(`${path}:${line}: not valid YAML: ${first.message.split('\n')[0]}. Check the indentation and quoting on that line.${badReference}`);
   }
-  interpolate(doc, path, lineCounter, env);
+  resolveReferences(doc, references, env, lineCounter, (line, message) => new ConfigError(`${path}:${line}: ${message}`));
   const result = loadSchema().safeParse(doc.toJS() ?? {});
   if (result.success) return result.data;
   const lines = result.error.issues.slice(0, 5).map((issue) => {
@@ -130,23 +120,6 @@ function lineOf(doc: Document, counter: LineCounter, path: Array<string | number
   return 1;
 }
 
-const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-
-function interpolate(doc: Document, path: string, counter: LineCounter, env: NodeJS.ProcessEnv): void {
-  visit(doc, {
-    Scalar(_key, node) {
-      if (!isScalar(node) || typeof node.value !== 'string' || !node.value.includes('${')) return;
-      node.value = node.value.replace(ENV_REF, (_match, name: string, fallback: string | undefined) => {
-        const value = env[name];
-        if (value !== undefined && value !== '') return value;
-        if (fallback !== undefined) return fallback;
-        const line = node.range ? counter.linePos(node.range[0]).line : 1;
-        throw new ConfigError(`${path}:${line}: \${${name}} is not set in the environment. Export ${name}, or write \${${name}:-default} to give a default.`);
-      });
-    },
-  });
-}
-
 function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv, flags: NonNullable<LoadOptions['flags']>, configPath?: string): GatewayConfig {
   const port = flags.port ?? envInt(env, 'SWITCHYARD_PORT') ?? file.server?.port ?? 8787;
   const gatewayKeys = [...(file.auth?.keys ?? [])];
@@ -156,6 +129,9 @@ function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv, flags: NonNulla
     port,
     maxBodyBytes: Math.round((file.server?.max_body_mb ?? 16) * 1024 * 1024),
     upstreamTimeoutMs: file.server?.upstream_timeout_ms ?? 600_000,
+    headersTimeoutMs: file.server?.headers_timeout_ms ?? 30_000,
+    requestTimeoutMs: file.server?.request_timeout_ms ?? 300_000,
+    maxJsonDepth: file.server?.max_json_depth ?? 128,
     dbPath: flags.db ?? env.SWITCHYARD_DB ?? file.store?.path ?? 'switchyard.db',
     postgresUrl: env.SWITCHYARD_POSTGRES_URL ?? file.store?.postgres_url,
     redisUrl: env.SWITCHYARD_REDIS_URL ?? file.store?.redis_url,
@@ -186,49 +162,4 @@ function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a port number. Use an integer from 0 to 65535.`);
   }
   return value;
-}
-
-const KNOWN_KINDS = new Set<string>(['openai', 'anthropic', 'gemini', 'ollama']);
-
-function resolveProviders(file: ConfigFile, env: NodeJS.ProcessEnv): Map<string, ProviderInstance> {
-  const providers = new Map<string, ProviderInstance>();
-  for (const [name, entry] of Object.entries(file.providers ?? {})) {
-    const kind = (entry.kind ?? (KNOWN_KINDS.has(name) ? name : 'openai')) as ProviderKind;
-    providers.set(name, {
-      name,
-      kind,
-      baseUrl: stripSlash(entry.base_url ?? DEFAULT_BASE_URLS[kind]),
-      apiKey: entry.api_key,
-      headers: entry.headers,
-      timeoutMs: entry.timeout_ms ?? 600_000,
-      discover: entry.discover ?? kind === 'ollama',
-      forwardHeaders: entry.forward_headers?.map((h) => h.toLowerCase()),
-      origin: 'switchyard.yaml',
-    });
-  }
-  addFromEnv(providers, 'openai', env.OPENAI_API_KEY, env.OPENAI_BASE_URL, 'OPENAI_API_KEY');
-  addFromEnv(providers, 'anthropic', env.ANTHROPIC_API_KEY, env.ANTHROPIC_BASE_URL, 'ANTHROPIC_API_KEY');
-  addFromEnv(providers, 'gemini', env.GEMINI_API_KEY ?? env.GOOGLE_API_KEY, env.GEMINI_BASE_URL, 'GEMINI_API_KEY');
-  if (env.OLLAMA_HOST && !providers.has('ollama')) {
-    providers.set('ollama', {
-      name: 'ollama', kind: 'ollama', baseUrl: stripSlash(withScheme(env.OLLAMA_HOST)), timeoutMs: 600_000, discover: true, origin: 'OLLAMA_HOST',
-    });
-  }
-  return providers;
-}
-
-function addFromEnv(providers: Map<string, ProviderInstance>, kind: ProviderKind, apiKey: string | undefined, baseUrl: string | undefined, origin: string): void {
-  if (providers.has(kind) || (!apiKey && !baseUrl)) return;
-  providers.set(kind, {
-    name: kind, kind, baseUrl: stripSlash(baseUrl || DEFAULT_BASE_URLS[kind]), apiKey: apiKey || undefined, timeoutMs: 600_000, discover: false,
-    origin: apiKey ? origin : origin.replace('API_KEY', 'BASE_URL'),
-  });
-}
-
-function withScheme(host: string): string {
-  return /^https?:\/\//.test(host) ? host : `http://${host}`;
-}
-
-function stripSlash(url: string): string {
-  return url.endsWith('/') ? url.slice(0, -1) : url;
 }

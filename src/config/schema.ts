@@ -56,6 +56,9 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).optional(),
       max_body_mb: z.number().positive().optional(),
       upstream_timeout_ms: positiveInt.optional(),
+      headers_timeout_ms: positiveInt.optional(),
+      request_timeout_ms: positiveInt.optional(),
+      max_json_depth: positiveInt.optional(),
     })
     .optional(),
   auth: z

@@ -67,22 +67,25 @@ function staticKey(secret: string, env: 'master' | 'config', keyId: string, name
   };
 }
 
+/** Both kinds of key a gateway takes: a quickstart's `sy-dev-key-123` is as valid as a `sy_live_…`. */
+const KEY_KINDS = "Use a key the gateway's operator configured (SWITCHYARD_MASTER_KEY, SWITCHYARD_API_KEYS or auth.keys in switchyard.yaml) or a virtual key (sy_live_… or sy_test_…, made with 'switchyard keys create').";
+
 export function authError(code: string, message: string): GatewayError {
   return new GatewayError({ status: 401, type: 'authentication_error', code, message });
 }
 
 function missingKey(): GatewayError {
-  return authError('missing_api_key', "Missing API key: send your Switchyard key as 'Authorization: Bearer sy_live_…' (Anthropic clients: 'x-api-key').");
+  return authError('missing_api_key', `Missing API key: send a key of this gateway as 'Authorization: Bearer <key>' (Anthropic clients: 'x-api-key'). ${KEY_KINDS}`);
 }
 
 function notAKey(token: string): GatewayError {
   if (/\s/.test(token) || token.startsWith('sy_')) {
-    return authError('malformed_api_key', `Malformed API key '${shownPrefix(token)}…': Switchyard keys are 'sy_live_' or 'sy_test_' followed by 32 letters and digits. Check that the whole key was copied, without quotes or spaces.`);
+    return authError('malformed_api_key', `Malformed API key '${shownPrefix(token)}…': virtual keys are 'sy_live_' or 'sy_test_' followed by 32 letters and digits, and configured keys (SWITCHYARD_MASTER_KEY, SWITCHYARD_API_KEYS, auth.keys) must match exactly. Check that the whole key was copied, without quotes or spaces.`);
   }
   const hint = /^sk-ant-/.test(token) ? ' It looks like an Anthropic key: provider keys belong in the gateway config, not in clients.'
     : /^sk-/.test(token) ? ' It looks like an OpenAI key: provider keys belong in the gateway config, not in clients.'
       : '';
-  return authError('invalid_api_key', `Unknown API key '${shownPrefix(token)}…': it is not a key of this gateway.${hint} Use a Switchyard key (sy_live_… or sy_test_…).`);
+  return authError('invalid_api_key', `Unknown API key '${shownPrefix(token)}…': it is not a key of this gateway.${hint} ${KEY_KINDS}`);
 }
 
 function unknownKey(token: string): GatewayError {

@@ -16,7 +16,7 @@ test('the command prints its URL and how to point the gateway at it, serves, and
     const banner = out.slice(0, out.indexOf('\n'));
     const url = /http:\/\/127\.0\.0\.1:\d+/.exec(banner)?.[0];
     assert.ok(url, banner);
-    assert.ok(banner.includes(`OPENAI_BASE_URL=${url}/v1 OPENAI_API_KEY=mock npm start`), banner);
+    assert.ok(banner.includes(`OPENAI_BASE_URL=${url}/v1 OPENAI_API_KEY=mock ANTHROPIC_BASE_URL=${url} ANTHROPIC_API_KEY=mock GEMINI_BASE_URL=${url} GEMINI_API_KEY=mock npm start`), banner);
 
     const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] }) });
     const deltas = parseSse(await res.text()).filter((e) => e.data !== '[DONE]').map((e) => JSON.parse(e.data).choices[0]?.delta?.content).filter(Boolean);

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { type MockOptions, startMockUpstream } from './server.ts';
 
-const USAGE = `Usage: switchyard mock-upstream [options]
+export const USAGE = `Usage: switchyard mock-upstream [options]
   --port N             port to listen on (default 4010)
   --host H             address to listen on (default 127.0.0.1)
   --latency-ms N       wait N ms before the first byte of every answer
@@ -49,7 +49,7 @@ export async function runMockUpstreamCli(argv: string[]): Promise<void> {
   if (!values.quiet) options.onRequest = (e) => process.stdout.write(`${e.method} ${e.path} ${e.status} ${e.ms}ms${e.outcome === 'served' ? '' : ` (${e.outcome})`}\n`);
   const mock = await startMockUpstream(options);
   const key = options.apiKey === undefined ? 'mock' : '<your --api-key>';
-  process.stdout.write(`Mock upstream on ${mock.url} (OpenAI /v1, Anthropic /v1/messages, Gemini /v1beta) — point the gateway at it: OPENAI_BASE_URL=${mock.url}/v1 OPENAI_API_KEY=${key} npm start\n`);
+  process.stdout.write(`Mock upstream on ${mock.url} (OpenAI /v1, Anthropic /v1/messages, Gemini /v1beta) — point the gateway at it: OPENAI_BASE_URL=${mock.url}/v1 OPENAI_API_KEY=${key} ANTHROPIC_BASE_URL=${mock.url} ANTHROPIC_API_KEY=${key} GEMINI_BASE_URL=${mock.url} GEMINI_API_KEY=${key} npm start\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

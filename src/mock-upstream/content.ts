@@ -1,6 +1,6 @@
 // What the mock "model" answers, derived only from the request so that tests can
-// predict it: the answer text ("Echo: <last user text or tool result, trimmed>",
-// filled up to the requested number of stream chunks), tool calls whose arguments
+// predict it: the answer text ("Echo: <last user text or tool result, trimmed>." and
+// whole filler sentences up to the requested number of stream chunks), tool calls whose arguments
 // are generated from each tool's JSON Schema, structured output that matches the
 // requested schema, a thinking text when the caller asked for visible reasoning,
 // the token counts behind the usage, and embedding vectors.
@@ -26,7 +26,12 @@ export const MAX_PARALLEL_CALLS = 4;
 const ECHO_CAP = 300;
 /** Embedding vectors are built from at most this many words of each input. */
 const EMBED_WORD_CAP = 512;
-const FILLER = ['This', 'answer', 'comes', 'from', 'the', 'Switchyard', 'mock', 'upstream.'];
+/** Whole sentences added after the echo until the answer has enough words for its stream chunks. */
+const FILLER = [
+  'This answer comes from the Switchyard mock upstream.',
+  'It repeats your last message, so tests can predict it.',
+  'A real provider would answer here.',
+];
 
 export function countText(text: string): number {
   return text.length === 0 ? 0 : countTokens(text);
@@ -170,9 +175,12 @@ class Budget {
   }
 }
 
+/** "Echo: <text>", ending like a sentence: a period if the text has no end mark, "…" if it was cut. */
 export function echoOf(source: string): string {
   const trimmed = source.trim();
-  return `Echo: ${trimmed.length > ECHO_CAP ? trimmed.slice(0, ECHO_CAP) : trimmed}`.trimEnd();
+  if (trimmed.length > ECHO_CAP) return `Echo: ${trimmed.slice(0, ECHO_CAP).trimEnd()}…`;
+  if (trimmed === '') return 'Echo: (an empty message).';
+  return `Echo: ${trimmed}${/[.!?…]["')\]]*$/u.test(trimmed) ? '' : '.'}`;
 }
 
 function thinkingTextFor(echo: string): string {
@@ -184,11 +192,15 @@ function jsonAnswer(json: { schema?: unknown }, echo: string): string {
   return JSON.stringify(json.schema === undefined ? { echo } : sampleFromSchema(json.schema));
 }
 
-/** Append filler words until the text has at least `chunks` words. */
+/** Append whole filler sentences until the text has at least `chunks` words. */
 function fillTo(text: string, chunks: number): string {
   let words = countWords(text);
   let out = text;
-  for (let i = 0; words < chunks; i++, words++) out += ` ${FILLER[i % FILLER.length]}`;
+  for (let i = 0; words < chunks; i++) {
+    const sentence = FILLER[i % FILLER.length];
+    out += ` ${sentence}`;
+    words += countWords(sentence);
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@ import { resolveEffort } from '../catalog/catalog.ts';
 import type { ModelInfo } from '../catalog/types.ts';
 import type { Deployment } from '../providers/types.ts';
 import { countInputTokens, inputTokenUpperBound } from '../tokens/count.ts';
+import { MOCKED_KINDS, mockVariables, PROVIDER_VARIABLES } from '../config/providers.ts';
 
 export interface Route {
   model: ModelInfo;
@@ -44,22 +45,23 @@ export async function resolveRoute(catalog: Catalog, request: CanonicalRequest, 
   const inputTokens = endpoint === 'embeddings' ? await checkEachInput(catalog, request, model) : await checkContextWindow(catalog, request, model);
   const effort = resolveEffort(model, request.reasoningEffort);
   const requestedEffort = effort !== request.reasoningEffort ? request.reasoningEffort : undefined;
-  return { model, deployments, effort, requestedEffort, inputTokens, reason: `exact model id${endpoint === 'chat' ? '' : ` (${endpoint})`}` };
+  const how = model.id === request.model ? 'exact model id' : `alias ${request.model} -> ${model.id}`;
+  return { model, deployments, effort, requestedEffort, inputTokens, reason: `${how}${endpoint === 'chat' ? '' : ` (${endpoint})`}` };
 }
 
 export function providerNotConfigured(model: ModelInfo): GatewayError {
-  const hint: Record<string, string> = {
-    openai: 'Set OPENAI_API_KEY (and OPENAI_BASE_URL for an OpenAI-compatible server), or add providers.openai to switchyard.yaml',
-    anthropic: 'Set ANTHROPIC_API_KEY, or add providers.anthropic to switchyard.yaml',
-    gemini: 'Set GEMINI_API_KEY, or add providers.gemini to switchyard.yaml',
-    ollama: 'Set OLLAMA_HOST, or add providers.ollama to switchyard.yaml',
-  };
+  const kind = model.provider;
+  const names = PROVIDER_VARIABLES[kind];
+  const set = names.apiKey ? `Set ${names.apiKey} (and ${names.baseUrl} for a relay or a compatible server)` : `Set ${names.baseUrl} (the host and port of \`ollama serve\`)`;
+  const mock = (MOCKED_KINDS as readonly string[]).includes(kind)
+    ? ` (Try without a key: npm run mock-upstream, then ${mockVariables(kind as (typeof MOCKED_KINDS)[number])} npm start.)`
+    : '';
   return new GatewayError({
     status: 503,
     type: 'server_error',
     code: 'provider_not_configured',
     param: 'model',
-    message: `'${model.id}' is served by the ${model.provider} provider, which is not configured on this gateway. ${hint[model.provider]}, then restart. (Try without a key: npm run mock-upstream, then OPENAI_BASE_URL=http://127.0.0.1:4010/v1 OPENAI_API_KEY=mock npm start.)`,
+    message: `'${model.id}' is served by the ${kind} provider, which is not configured on this gateway. ${set}, or add providers.${kind} to switchyard.yaml, then restart.${mock}`,
     headers: { 'x-should-retry': 'false' },
   });
 }
