@@ -3,7 +3,7 @@
 // the rest on the request instead of throwing. A relay passes the body as it came and
 // lets the provider judge; a translated route refuses the first noted item, naming
 // the field, and — for a type no translation carries — the models that take it.
-import { GatewayError } from '../canonical/errors.ts';
+import { GatewayError, invalidField } from '../canonical/errors.ts';
 import type { CanonicalRequest, Untranslatable } from '../canonical/types.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { ModelInfo } from '../catalog/types.ts';
@@ -53,6 +53,28 @@ function noteOf(err: GatewayError, json: unknown): Untranslatable {
   if (err instanceof NotTranslatable && err.hint) note.hint = err.hint;
   if (json !== undefined) note.json = json;
   return note;
+}
+
+/**
+ * A list field read item by item: a non-array, and each item its reader refuses, is
+ * noted (the relay passes it as it came); the items read are returned.
+ */
+export function tolerateList<T>(notes: Untranslatable[], value: unknown, param: string, expected: string, readItem: (item: unknown, path: string) => T): T[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) {
+    tolerate(notes, value, refuseNonArray, param, expected, value);
+    return undefined;
+  }
+  const items: T[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const item = tolerate(notes, value[i], readItem, value[i], `${param}[${i}]`);
+    if (item !== undefined) items.push(item);
+  }
+  return items;
+}
+
+function refuseNonArray(param: string, expected: string, value: unknown): never {
+  throw invalidField(param, expected, value);
 }
 
 /** Sets the notes on the request (only when there are some). */

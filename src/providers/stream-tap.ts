@@ -39,6 +39,24 @@ export abstract class CountingTap implements StreamTap {
     if (this.contentEvents++ === 0) this.firstContentAt = performance.now();
   }
 
+  /** A content delta, checked for shape only (no parse on the hot path). */
+  protected sawDelta(data: string, event: string | undefined): void {
+    if (looksWhole(data)) this.sawContent();
+    else this.sawMalformed(data, event);
+  }
+
+  /** The event's data as a JSON object, or undefined (and the stream marked malformed). */
+  protected parsed(data: string, event: string | undefined): any {
+    try {
+      const json = JSON.parse(data);
+      if (typeof json === 'object' && json !== null) return json;
+    } catch {
+      // reported below
+    }
+    this.sawMalformed(data, event);
+    return undefined;
+  }
+
   protected sawMalformed(data: string, event: string | undefined): void {
     this.malformed ??= `${event === undefined ? 'an event' : `a '${event}' event`} whose data is not JSON (${JSON.stringify(data.length > 60 ? `${data.slice(0, 60)}…` : data)})`;
   }

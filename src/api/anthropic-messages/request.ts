@@ -29,7 +29,7 @@ import {
   type JsonObject,
 } from '../fields.ts';
 import { parseMessages, parseSystem } from './messages.ts';
-import { NotTranslatable, attachNotes, tolerate } from '../untranslatable.ts';
+import { NotTranslatable, attachNotes, tolerate, tolerateList } from '../untranslatable.ts';
 
 /** Upper budget bound (inclusive) of each level, lowest first; above the last is xhigh. */
 const THINKING_BUDGET_LEVELS: ReadonlyArray<readonly [number, ReasoningEffort]> = [
@@ -87,15 +87,7 @@ export function effortForThinkingBudget(budgetTokens: number): ReasoningEffort {
 }
 
 function parseTools(value: unknown, notes: Untranslatable[]): ToolDefinition[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  const list = tolerate(notes, value, requireArray, value, 'tools', 'an array of tool definitions');
-  if (list === undefined) return undefined;
-  const tools: ToolDefinition[] = [];
-  for (let i = 0; i < list.length; i++) {
-    const tool = tolerate(notes, list[i], parseTool, list[i], `tools[${i}]`);
-    if (tool !== undefined) tools.push(tool);
-  }
-  return tools;
+  return tolerateList(notes, value, 'tools', 'an array of tool definitions', parseTool);
 }
 
 function parseTool(value: unknown, path: string): ToolDefinition {

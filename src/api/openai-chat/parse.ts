@@ -14,7 +14,7 @@ import {
 } from './fields.ts';
 import type { JsonObject } from './fields.ts';
 import { joinTextParts } from '../fields.ts';
-import { NotTranslatable, attachNotes, tolerate } from '../untranslatable.ts';
+import { NotTranslatable, attachNotes, tolerate, tolerateList } from '../untranslatable.ts';
 
 const HANDLED_FIELDS = new Set([
   'model', 'messages', 'tools', 'tool_choice', 'parallel_tool_calls', 'response_format', 'max_tokens',
@@ -225,17 +225,8 @@ function appendToolCalls(parts: AssistantContent[], value: unknown, path: string
 }
 
 function parseTools(value: unknown, notes: Untranslatable[]): ToolDefinition[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value)) {
-    tolerate(notes, value, () => { throw invalidField('tools', 'an array of function tools', value); });
-    return undefined;
-  }
-  const tools: ToolDefinition[] = [];
-  for (let i = 0; i < value.length; i++) {
-    const tool = tolerate(notes, value[i], parseTool, value[i], `tools[${i}]`);
-    if (tool !== undefined) tools.push(tool);
-  }
-  return tools.length === 0 ? undefined : tools;
+  const tools = tolerateList(notes, value, 'tools', 'an array of function tools', parseTool);
+  return tools?.length ? tools : undefined;
 }
 
 function parseTool(value: unknown, path: string): ToolDefinition {

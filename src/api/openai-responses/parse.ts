@@ -13,7 +13,7 @@ import {
 import { joinTextParts } from '../fields.ts';
 import type { JsonObject } from '../openai-chat/fields.ts';
 import { reasoningPartOf } from './response.ts';
-import { NotTranslatable, attachNotes, tolerate } from '../untranslatable.ts';
+import { NotTranslatable, attachNotes, tolerate, tolerateList } from '../untranslatable.ts';
 
 const HANDLED_FIELDS = new Set([
   'model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'reasoning', 'text',
@@ -261,17 +261,8 @@ function functionOutputText(output: unknown, path: string): string {
 }
 
 function parseTools(value: unknown, notes: Untranslatable[]): ToolDefinition[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value)) {
-    tolerate(notes, value, () => { throw invalidField('tools', 'an array of tools', value); });
-    return undefined;
-  }
-  const tools: ToolDefinition[] = [];
-  for (let i = 0; i < value.length; i++) {
-    const tool = tolerate(notes, value[i], parseTool, value[i], `tools[${i}]`);
-    if (tool !== undefined) tools.push(tool);
-  }
-  return tools.length === 0 ? undefined : tools;
+  const tools = tolerateList(notes, value, 'tools', 'an array of tools', parseTool);
+  return tools?.length ? tools : undefined;
 }
 
 function parseTool(value: unknown, path: string): ToolDefinition {

@@ -1,7 +1,7 @@
 // A Messages API request to a Claude deployment is relayed as it came (cache_control,
 // beta fields and all), and the answer relayed as it arrives; only the usage is read.
 import type { Usage } from '../../canonical/types.ts';
-import { CountingTap, looksWhole } from '../stream-tap.ts';
+import { CountingTap } from '../stream-tap.ts';
 import { providerLabel, readText, sendUpstream, transportError } from '../http.ts';
 import type { UpstreamResponse } from '../http.ts';
 import type { Deployment } from '../types.ts';
@@ -46,17 +46,11 @@ export class AnthropicStreamTap extends CountingTap {
 
   keep(data: string, event: string | undefined): boolean {
     if (event === 'content_block_delta') {
-      if (looksWhole(data)) this.sawContent();
-      else this.sawMalformed(data, event);
+      this.sawDelta(data, event);
       return true;
     }
-    let json: any;
-    try {
-      json = JSON.parse(data);
-    } catch {
-      this.sawMalformed(data, event);
-      return true;
-    }
+    const json = this.parsed(data, event);
+    if (json === undefined) return true;
     if (event === 'message_stop' || event === 'error') this.ended = true;
     else if (event === 'message_start' || event === 'message_delta') {
       const reported = event === 'message_start' ? json?.message?.usage : json?.usage;

@@ -1,5 +1,5 @@
 // Reading usage out of an OpenAI-format stream that is relayed as it comes.
-import { CountingTap, looksWhole } from '../stream-tap.ts';
+import { CountingTap } from '../stream-tap.ts';
 import { readChatUsage, readResponsesUsage } from '../usage.ts';
 
 /** The wire formats' usage readers, the same ones the translated path uses. */
@@ -20,21 +20,11 @@ export class ChatStreamTap extends CountingTap {
       return true;
     }
     if (this.model !== undefined && isPlainContentDelta(data)) {
-      if (looksWhole(data)) this.sawContent();
-      else this.sawMalformed(data, undefined);
+      this.sawDelta(data, undefined);
       return true;
     }
-    let chunk: any;
-    try {
-      chunk = JSON.parse(data);
-    } catch {
-      this.sawMalformed(data, undefined);
-      return true;
-    }
-    if (typeof chunk !== 'object' || chunk === null) {
-      this.sawMalformed(data, undefined);
-      return true;
-    }
+    const chunk = this.parsed(data, undefined);
+    if (chunk === undefined) return true;
     // The upstream's own in-band error ends the stream; the client reads why from it.
     if (chunk.error) this.ended = true;
     this.model ??= chunk.model;
@@ -75,17 +65,11 @@ export class ResponsesStreamTap extends CountingTap {
   keep(data: string, event: string | undefined): boolean {
     const type = event ?? '';
     if (type.endsWith('.delta')) {
-      if (looksWhole(data)) this.sawContent();
-      else this.sawMalformed(data, event);
+      this.sawDelta(data, event);
       return true;
     }
-    let json: any;
-    try {
-      json = JSON.parse(data);
-    } catch {
-      this.sawMalformed(data, event);
-      return true;
-    }
+    const json = this.parsed(data, event);
+    if (json === undefined) return true;
     if (RESPONSES_ENDINGS.has(type)) this.ended = true;
     if (type === 'response.created' || (this.ended && type !== 'error')) {
       const response = json?.response;
