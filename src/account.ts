@@ -34,6 +34,11 @@ export function estimatedUsage(inputTokens: number, outputTokens: number): Usage
  */
 export async function billableUsage(reported: Usage | undefined, request: CanonicalRequest, model: ModelInfo, outputEstimate: number, warnings: string[]): Promise<Usage> {
   if (!reported) return estimatedUsage(await countInputTokens(request), outputEstimate);
+  if (reportsNothing(reported)) {
+    // An answer whose usage is absent (read as all zeros): every prompt has tokens, so count them.
+    warnings.push('the provider reported no usage for this answer; the gateway\'s own count was billed instead');
+    return estimatedUsage(await countInputTokens(request), outputEstimate);
+  }
   const problems = [...usageProblems(reported), ...beyondModel(reported, request, model)];
   if (problems.length === 0) return reported;
   const bad = new Set(problems.map((p) => p.field));
@@ -48,6 +53,10 @@ export async function billableUsage(reported: Usage | undefined, request: Canoni
   const said = problems.map((p) => `${FIELD_NAMES[p.field]} ${p.reported}`).join(', ');
   warnings.push(`the provider reported usage that is not a valid token count (${said}); the gateway's own count was billed instead`);
   return usage;
+}
+
+function reportsNothing(usage: Usage): boolean {
+  return usage.inputTokens === 0 && usage.outputTokens === 0 && usage.cachedInputTokens === 0 && !usage.cacheWriteTokens;
 }
 
 const FIELD_NAMES: Record<UsageField, string> = {

@@ -17,6 +17,8 @@ import type { Deployment, Target } from './providers/types.ts';
 import type { ModelInfo } from './catalog/types.ts';
 import type { Gateway } from './gateway.ts';
 import { sendError } from './pipeline.ts';
+import { modelNotAllowed } from './models-endpoint.ts';
+import { forwardedHeaders } from './providers/forward-headers.ts';
 
 const LOCAL_TOKENIZER = 'o200k (local estimate)';
 
@@ -29,7 +31,7 @@ export async function handleCountTokens(gateway: Gateway, req: IncomingMessage, 
     // count_tokens takes no max_tokens; the request parser needs one.
     const request = messagesApi.parse({ ...body, max_tokens: body.max_tokens ?? 1, stream: false });
     const model = findModel(gateway.catalog, request.model);
-    if (!gateway.isModelAllowed(principal, model)) throw notAllowed(principal.name, model.id);
+    if (!gateway.isModelAllowed(principal, model)) throw modelNotAllowed(principal.name, model.id);
     const deployments = gateway.catalog.deployments(model);
     if (deployments.length === 0) throw providerNotConfigured(model);
     const claude = deployments.find((d) => d.provider === 'anthropic');
@@ -40,14 +42,15 @@ export async function handleCountTokens(gateway: Gateway, req: IncomingMessage, 
     sendCount(res, await countInputTokens(request), LOCAL_TOKENIZER);
   } catch (err) {
     if (!(err instanceof GatewayError)) gateway.log.error({ requestId, err }, 'unhandled error counting tokens');
-    sendError({ res, api: messagesApi, requestId }, err instanceof GatewayError ? err : internalError(requestId));
+    // A provider's error may echo its key: masked like every other upstream error.
+    sendError({ res, api: messagesApi, requestId }, err instanceof GatewayError ? gateway.masker.error(err) : internalError(requestId));
   }
 }
 
 async function relayCount(res: ServerResponse, target: Target, body: Record<string, unknown>, req: IncomingMessage, requestId: string): Promise<void> {
   const { deployment } = target;
   const url = `${anthropicMessagesUrl(deployment.baseUrl)}/count_tokens`;
-  const forwardHeaders: Record<string, string> = { 'x-client-request-id': requestId };
+  const forwardHeaders = forwardedHeaders(requestId, req.headers, deployment);
   const beta = req.headers['anthropic-beta'];
   if (typeof beta === 'string') forwardHeaders['anthropic-beta'] = beta;
   const options = {
@@ -86,9 +89,6 @@ function sendCount(res: ServerResponse, inputTokens: number, tokenizer: string):
   res.end(body);
 }
 
-function notAllowed(keyName: string, modelId: string): GatewayError {
-  return new GatewayError({ status: 403, type: 'permission_error', code: 'model_not_allowed', param: 'model', message: `Your key '${keyName}' may not use '${modelId}'. GET /v1/models lists the models it may use.` });
-}
 
 function invalidAnswer(deployment: Deployment, model: ModelInfo): GatewayError {
   return new GatewayError({

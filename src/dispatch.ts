@@ -8,6 +8,7 @@ import { billableUsage, costFor, countAnswerTokens, estimatedUsage } from './acc
 import type { Gateway } from './gateway.ts';
 import type { CallState } from './pipeline.ts';
 import type { Deployment } from './providers/types.ts';
+import { forwardedHeaders } from './providers/forward-headers.ts';
 import { relayStream, streamInterrupted } from './providers/relay-stream.ts';
 import { embedThroughAdapter } from './embeddings.ts';
 import { fromProvider, invalidUpstreamResponse, readBuffer, type UpstreamResponse } from './providers/http.ts';
@@ -76,25 +77,6 @@ async function billed(gateway: Gateway, state: CallState, request: CanonicalRequ
   return usage;
 }
 
-const NEVER_FORWARDED = new Set(['authorization', 'x-api-key', 'cookie', 'host', 'content-length', 'content-type', 'connection', 'transfer-encoding']);
-
-/**
- * Headers the upstream gets from this call: our request id (so a provider's logs can be
- * matched to ours) and the client headers the deployment is configured to receive.
- */
-function forwardedHeaders(state: CallState, deployment: Deployment): Record<string, string> {
-  const out: Record<string, string> = { 'x-client-request-id': state.requestId };
-  const allow = deployment.forwardHeaders;
-  if (!allow || allow.length === 0) return out;
-  const headers = state.req.headers;
-  for (const name in headers) {
-    const value = headers[name];
-    if (typeof value !== 'string' || NEVER_FORWARDED.has(name)) continue;
-    if (allow.some((a) => (a.endsWith('*') ? name.startsWith(a.slice(0, -1)) : name === a))) out[name] = value;
-  }
-  return out;
-}
-
 function isRetryable(error: GatewayError): boolean {
   return error.status === 429 || error.status >= 500;
 }
@@ -132,7 +114,7 @@ async function relay(gateway: Gateway, state: CallState, request: CanonicalReque
   const route = state.route!;
   const changes = { effort: route.requestedEffort !== undefined ? route.effort : undefined, outputCap: state.admitted?.outputCap };
   const payload = JSON.stringify(spec.prepare(body, deployment, changes));
-  const headers = forwardedHeaders(state, deployment);
+  const headers = forwardedHeaders(state.requestId, state.req.headers, deployment);
   for (const name of spec.passHeaders ?? []) {
     const value = state.req.headers[name];
     if (typeof value === 'string') headers[name] = value;
@@ -213,7 +195,7 @@ async function translate(gateway: Gateway, state: CallState, request: CanonicalR
   const adapter = gateway.adapters.get(deployment.provider);
   if (!adapter) throw new Error(`no adapter for provider ${deployment.provider}`);
   const target = { deployment, model: route.model };
-  const ctx = { requestId: state.requestId, signal: state.signal, forwardHeaders: forwardedHeaders(state, deployment) };
+  const ctx = { requestId: state.requestId, signal: state.signal, forwardHeaders: forwardedHeaders(state.requestId, state.req.headers, deployment) };
   if (api.endpoint === 'embeddings') {
     const result = await embedThroughAdapter(adapter, request, target, ctx);
     setRouteHeaders(res, state, deployment);

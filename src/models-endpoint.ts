@@ -44,7 +44,7 @@ export function getModel(gateway: Gateway, _req: IncomingMessage, res: ServerRes
     const id = modelIdOf(path);
     const model = findModel(gateway.catalog, id);
     if (!gateway.isModelAllowed(principal, model)) {
-      throw new GatewayError({ status: 403, type: 'permission_error', code: 'model_not_allowed', param: 'model', message: `Your key '${principal.name}' may not use '${id}'. GET /v1/models lists the models it may use.` });
+      throw modelNotAllowed(principal.name, id);
     }
     if (gateway.catalog.deployments(model).length === 0) {
       throw new GatewayError({ status: 404, type: 'invalid_request_error', code: 'model_not_found', param: 'model', message: `The model '${id}' is in the catalog but its provider (${model.provider}) is not configured on this gateway, so it cannot be used.` });
@@ -62,4 +62,9 @@ function modelIdOf(path: string): string {
   } catch {
     throw invalidRequest(`The model id in the path ('${encoded.slice(0, 80)}') is not valid percent-encoding. Encode the id with encodeURIComponent (e.g. %2F for '/'), or send it as it is.`, 'model', 'invalid_model_id');
   }
+}
+
+/** A key asked about a model it may not use (the model calls' refusal, in admission, also lists the allowed ones). */
+export function modelNotAllowed(keyName: string, modelId: string): GatewayError {
+  return new GatewayError({ status: 403, type: 'permission_error', code: 'model_not_allowed', param: 'model', message: `Your key '${keyName}' may not use '${modelId}'. GET /v1/models lists the models it may use.` });
 }

@@ -123,6 +123,7 @@ const cases: Array<[string, string, unknown, string, number]> = [
   ['relayed Messages call, Anthropic error body', '/messages', { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }, 'anthropic', 401],
   ['relayed Messages stream, Anthropic error event', '/messages', { model: 'claude-sonnet-4-5', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'hi' }] }, 'anthropic-stream', 200],
   ['translated chat stream to Claude, Anthropic error event', '/chat/completions', chat('claude-sonnet-4-5', true), 'anthropic-stream', 200],
+  ['relayed count_tokens, Anthropic error body', '/messages/count_tokens', { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] }, 'anthropic', 401],
   ['translated chat to Gemini, Google error body', '/chat/completions', chat('gemini-2.5-flash'), 'gemini', 401],
   ['translated chat stream to Gemini, bare error mid-stream', '/chat/completions', chat('gemini-2.5-flash', true), 'gemini-stream', 200],
 ];
