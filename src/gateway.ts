@@ -10,6 +10,7 @@ import type { Admission, Authenticator, Ledger, Principal } from './services.ts'
 import { createAccessServices } from './admin/access.ts';
 import { providerAdapters } from './providers/registry.ts';
 import { discoverModels } from './providers/discover.ts';
+import { verifyDiscoveredModels } from './config/routing.ts';
 import { secretMaskerFor, type SecretMasker } from './providers/secrets.ts';
 import { RefusalCounts } from './ledger/refusals.ts';
 
@@ -49,12 +50,18 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
   // Every line is masked as it is written: no provider secret reaches a log, whatever logged it.
   const log = overrides.log ?? pino({ level: config.logLevel, base: undefined, hooks: { streamWrite: (line) => masker.mask(line) } }, overrides.logDestination);
   const catalog = new Catalog(config);
+  const undiscovered: string[] = [];
   for (const provider of config.providers.values()) {
     if (!provider.discover) continue;
     const found = await discoverModels(provider);
     if (found.ok) catalog.addDiscovered(provider, found.ids);
-    else log.warn(`could not list models of provider '${provider.name}' at start: ${found.reason}`);
+    else {
+      undiscovered.push(provider.name);
+      log.warn(`could not list models of provider '${provider.name}' at start: ${found.reason}`);
+    }
   }
+  // Routing config that names discovered models is checked once they are known.
+  for (const warning of verifyDiscoveredModels(config.routing, catalog, undiscovered)) log.warn(warning);
   const access = await createAccessServices({
     store: config.postgresUrl ? 'postgres' : 'sqlite',
     sqlitePath: config.dbPath,

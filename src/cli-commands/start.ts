@@ -48,7 +48,14 @@ export async function runStart(argv: string[]): Promise<number | undefined> {
   // Loaded here, not at the top: `start --help` should not load the whole gateway.
   const [{ createGateway }, { createHttpServer, listen, drainAndClose }] = await Promise.all([import('../gateway.ts'), import('../server.ts')]);
   // The tokenizer loads on the first prompt over 8 KB (about 30 ms), not at start: 11 MB less idle.
-  const gateway = await createGateway(config);
+  let gateway;
+  try {
+    gateway = await createGateway(config);
+  } catch (err) {
+    // Routing config naming a discovered model is checked only once discovery has run.
+    if (err instanceof ConfigError) return cannotStart(err.message);
+    throw err;
+  }
   const server = createHttpServer(gateway);
   let address;
   try {

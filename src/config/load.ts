@@ -3,12 +3,14 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDocument, LineCounter } from 'yaml';
-import type { Document } from 'yaml';
 import { createRequire } from 'node:module';
 import type { ConfigFile, configSchema as ConfigSchema } from './schema.ts';
 import type { AccessConfig } from '../admin/access.ts';
 import { protectReferences, resolveReferences } from './interpolate.ts';
 import { resolveProviders, type ProviderInstance } from './providers.ts';
+import { ConfigError, invalidConfig } from './errors.ts';
+import { fieldName, locatorFor, type FieldPath, type SourceLocator } from './locate.ts';
+import { NO_FILE, resolveRouting, type ResolvedRouting, type RoutingConfig } from './routing.ts';
 
 /**
  * The schema (and zod, about 18 MB of memory) is loaded only when there is a config
@@ -18,14 +20,9 @@ function loadSchema(): typeof ConfigSchema {
   return (createRequire(import.meta.url)('./schema.ts') as { configSchema: typeof ConfigSchema }).configSchema;
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
+export { ConfigError } from './errors.ts';
 export type { ProviderInstance } from './providers.ts';
+export type { RoutingConfig, RetryPolicy, BreakerSettings, Strategy } from './routing.ts';
 
 export interface GatewayConfig {
   host: string;
@@ -46,6 +43,12 @@ export interface GatewayConfig {
   providers: Map<string, ProviderInstance>;
   /** Settings of keys, budgets, limits and the ledger (see src/admin/access.ts). */
   access: Pick<AccessConfig, 'testKeyModels' | 'modelRateLimits' | 'modelOutputCaps' | 'retentionDays' | 'alertWebhook' | 'postgresSchema' | 'redisPrefix'>;
+  /** Balancing strategy per model, retry and circuit-breaker policies (src/config/routing.ts). */
+  routing: RoutingConfig;
+  /** Per model id: the models to try, in order, once all of its deployments failed (chains followed to the end). */
+  fallbacks: ResolvedRouting['fallbacks'];
+  /** Per model id: the larger-window model a prompt too long for it goes to. */
+  contextFallbacks: ResolvedRouting['contextFallbacks'];
   file: ConfigFile;
   configPath?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -64,19 +67,30 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
   const cwd = options.cwd ?? process.cwd();
   const explicitPath = flags.config ?? env.SWITCHYARD_CONFIG;
   const path = explicitPath ? resolve(cwd, explicitPath) : resolve(cwd, 'switchyard.yaml');
-  let file: ConfigFile = {};
+  let parsed: ParsedConfig = { file: {}, source: NO_FILE };
   let configPath: string | undefined;
   if (existsSync(path)) {
-    file = parseConfigText(readFileSync(path, 'utf8'), path, env);
+    parsed = parseConfigDocument(readFileSync(path, 'utf8'), path, env);
     configPath = path;
   } else if (explicitPath) {
     throw new ConfigError(`Config file ${path} does not exist. Fix SWITCHYARD_CONFIG / --config, or remove it to start with defaults.`);
   }
-  return resolveConfig(file, env, flags, configPath);
+  return resolveConfig(parsed, env, flags, configPath);
 }
 
-/** Parse and validate config text; errors name the file, line, field and fix. */
+interface ParsedConfig {
+  file: ConfigFile;
+  source: { path: string; locate: SourceLocator };
+}
+
+/** Parse and validate config text, routing references included; errors name the file, line, field and fix. */
 export function parseConfigText(text: string, path: string, env: NodeJS.ProcessEnv): ConfigFile {
+  const { file, source } = parseConfigDocument(text, path, env);
+  resolveRouting(file, resolveProviders(file, env), upstreamTimeoutMs(file), source);
+  return file;
+}
+
+function parseConfigDocument(text: string, path: string, env: NodeJS.ProcessEnv): ParsedConfig {
   const { text: protectedText, references } = protectReferences(text);
   const lineCounter = new LineCounter();
   const doc = parseDocument(protectedText, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -87,15 +101,14 @@ export function parseConfigText(text: string, path: string, env: NodeJS.ProcessE
     throw new ConfigError(`${path}:${line}: not valid YAML: ${first.message.split('\n')[0]}. Check the indentation and quoting on that line.${badReference}`);
   }
   resolveReferences(doc, references, env, lineCounter, (line, message) => new ConfigError(`${path}:${line}: ${message}`));
+  const locate = locatorFor(doc, lineCounter);
   const result = loadSchema().safeParse(doc.toJS() ?? {});
-  if (result.success) return result.data;
-  const lines = result.error.issues.slice(0, 5).map((issue) => {
-    const field = issue.path.join('.') || '(top level)';
-    const at = issue.path as Array<string | number>;
-    const line = issue.code === 'unrecognized_keys' && issue.keys?.length ? lineOfKey(doc, lineCounter, at, issue.keys[0]) : lineOf(doc, lineCounter, at);
-    return `${path}:${line}: ${field}: ${issueText(issue)}`;
-  });
-  throw new ConfigError(`Invalid config:\n  ${lines.join('\n  ')}\nSee "Configuration reference" in the README for every field.`);
+  if (result.success) return { file: result.data, source: { path, locate } };
+  throw invalidConfig(result.error.issues.map((issue) => {
+    const at = issue.path as FieldPath;
+    const line = issue.code === 'unrecognized_keys' && issue.keys?.length ? locate.keyLine(at, issue.keys[0]) : locate.valueLine(at);
+    return `${path}:${line}: ${fieldName(at)}: ${issueText(issue)}`;
+  }));
 }
 
 function issueText(issue: { code: string; message: string; keys?: string[] }): string {
@@ -105,30 +118,17 @@ function issueText(issue: { code: string; message: string; keys?: string[] }): s
   return issue.message;
 }
 
-/** The line of a key itself (an unknown field), not of its value. */
-function lineOfKey(doc: Document, counter: LineCounter, path: Array<string | number>, key: string): number {
-  const parent = (path.length === 0 ? doc.contents : doc.getIn(path, true)) as { items?: Array<{ key?: { value?: unknown; range?: [number, number, number] } }> } | null;
-  const pair = parent?.items?.find((item) => item.key?.value === key);
-  return pair?.key?.range ? counter.linePos(pair.key.range[0]).line : lineOf(doc, counter, path);
-}
-
-function lineOf(doc: Document, counter: LineCounter, path: Array<string | number>): number {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
-    if (node && typeof node === 'object' && node.range) return counter.linePos(node.range[0]).line;
-  }
-  return 1;
-}
-
-function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv, flags: NonNullable<LoadOptions['flags']>, configPath?: string): GatewayConfig {
+function resolveConfig({ file, source }: ParsedConfig, env: NodeJS.ProcessEnv, flags: NonNullable<LoadOptions['flags']>, configPath?: string): GatewayConfig {
   const port = flags.port ?? envInt(env, 'SWITCHYARD_PORT') ?? file.server?.port ?? 8787;
   const gatewayKeys = [...(file.auth?.keys ?? [])];
   if (env.SWITCHYARD_API_KEYS) gatewayKeys.push(...env.SWITCHYARD_API_KEYS.split(',').map((k) => k.trim()).filter(Boolean));
+  const providers = resolveProviders(file, env);
+  const { routing, fallbacks, contextFallbacks } = resolveRouting(file, providers, upstreamTimeoutMs(file), source);
   return {
     host: flags.host ?? env.SWITCHYARD_HOST ?? file.server?.host ?? '127.0.0.1',
     port,
     maxBodyBytes: Math.round((file.server?.max_body_mb ?? 16) * 1024 * 1024),
-    upstreamTimeoutMs: file.server?.upstream_timeout_ms ?? 600_000,
+    upstreamTimeoutMs: upstreamTimeoutMs(file),
     headersTimeoutMs: file.server?.headers_timeout_ms ?? 30_000,
     requestTimeoutMs: file.server?.request_timeout_ms ?? 300_000,
     maxJsonDepth: file.server?.max_json_depth ?? 128,
@@ -138,7 +138,7 @@ function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv, flags: NonNulla
     timezone: file.budgets?.timezone ?? 'UTC',
     masterKey: env.SWITCHYARD_MASTER_KEY || file.auth?.master_key,
     gatewayKeys,
-    providers: resolveProviders(file, env),
+    providers,
     access: {
       testKeyModels: file.keys?.test_key_models,
       modelRateLimits: file.limits,
@@ -148,10 +148,17 @@ function resolveConfig(file: ConfigFile, env: NodeJS.ProcessEnv, flags: NonNulla
       postgresSchema: env.SWITCHYARD_POSTGRES_SCHEMA ?? file.store?.postgres_schema,
       redisPrefix: env.SWITCHYARD_REDIS_PREFIX ?? file.store?.redis_prefix,
     },
+    routing,
+    fallbacks,
+    contextFallbacks,
     file,
     configPath,
     logLevel: (env.SWITCHYARD_LOG_LEVEL as GatewayConfig['logLevel']) ?? file.log?.level ?? 'info',
   };
+}
+
+function upstreamTimeoutMs(file: ConfigFile): number {
+  return file.server?.upstream_timeout_ms ?? 600_000;
 }
 
 function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -1,6 +1,7 @@
 // The shape of switchyard.yaml. Every field is documented in the README's config
 // reference; a file that does not match stops the start with the line and the fix.
 import { z } from 'zod';
+import { STRATEGIES, unknownStrategy } from './routing-defaults.ts';
 
 const providerKind = z.enum(['openai', 'anthropic', 'gemini', 'ollama']);
 const effort = z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
@@ -49,6 +50,46 @@ export const deploymentSchema = z.strictObject({
   weight: z.number().positive().optional(),
 });
 
+const strategy = z.enum(STRATEGIES, { error: (issue) => unknownStrategy(issue.input) });
+const wholeNumber = (what: string) => z.number({ error: `must be a number of ${what}` }).int(`must be a whole number of ${what}`);
+const millis = wholeNumber('milliseconds').nonnegative('must be 0 or more milliseconds');
+const positiveMillis = wholeNumber('milliseconds').positive('must be more than 0 milliseconds');
+
+/** Retries of a failed model call (429, 5xx, timeout, connection error). */
+const retrySchema = z.strictObject({
+  /** Retries after the first call (0: never retry); up to 1 + attempts calls per model. */
+  attempts: wholeNumber('retries').nonnegative('must be 0 (never retry) or more'),
+  /** First backoff; doubles each retry, with jitter, up to max_ms. */
+  base_ms: millis,
+  max_ms: millis,
+  /** The longest Retry-After / retry-after-ms the gateway waits for; a longer one moves on at once. */
+  max_retry_after_ms: millis,
+  /** One attempt's limit (default: the upstream timeout). */
+  attempt_timeout_ms: positiveMillis,
+  /** The whole request's limit, every attempt and wait included (default: the upstream timeout). */
+  deadline_ms: positiveMillis,
+  /** Retry on the deployment that failed (true) or move to the model's next one (false). */
+  same_deployment: z.boolean(),
+}).partial();
+
+/** A circuit breaker per deployment: open after `failures` in a row or `error_rate` over `window_ms`. */
+const breakerSchema = z.strictObject({
+  failures: wholeNumber('failures').positive('must be 1 or more failures in a row'),
+  error_rate: z.number().gt(0, 'must be a fraction above 0 and at most 1 (0.5: half the calls failed)').max(1, 'must be a fraction above 0 and at most 1 (0.5: half the calls failed)'),
+  window_ms: positiveMillis,
+  /** Calls in the window before error_rate counts, so one early failure does not open it. */
+  min_requests: wholeNumber('requests').positive('must be 1 or more requests'),
+  /** How long an open breaker skips its deployment before one probe is let through. */
+  cooldown_ms: positiveMillis,
+}).partial();
+
+export const routingSchema = z.strictObject({
+  /** The default balancing strategy among a model's deployments. */
+  strategy: strategy.optional(),
+  retry: retrySchema.optional(),
+  breaker: breakerSchema.optional(),
+});
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -71,6 +112,13 @@ export const configSchema = z.strictObject({
   models: z.record(z.string(), modelSchema).optional(),
   aliases: z.record(z.string(), z.string()).optional(),
   deployments: z.record(z.string(), z.array(deploymentSchema).min(1)).optional(),
+  routing: routingSchema.optional(),
+  /** Per model: the strategy among its deployments, overriding routing.strategy. */
+  strategies: z.record(z.string(), strategy).optional(),
+  /** Per model: the models tried, in order, when all of its deployments fail. */
+  fallbacks: z.record(z.string(), z.array(z.string()).min(1, 'list at least one model, or remove the entry')).optional(),
+  /** Per model: the larger-window model a prompt too long for it goes to. */
+  context_fallbacks: z.record(z.string(), z.string()).optional(),
   store: z.strictObject({
     path: z.string().optional(),
     postgres_url: z.string().optional(),
@@ -97,3 +145,4 @@ export const configSchema = z.strictObject({
 export type ConfigFile = z.infer<typeof configSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
+export type RoutingFile = z.infer<typeof routingSchema>;
