@@ -11,12 +11,12 @@ import { readBody, parseJsonBody } from './http/body.ts';
 import { presentedKey } from './keys/presented-key.ts';
 import { findModel, providerNotConfigured } from './routing/resolve.ts';
 import { countInputTokens } from './tokens/count.ts';
-import { anthropicHeaders, anthropicHttpError, anthropicMessagesUrl } from './providers/anthropic/index.ts';
-import { readText, sendUpstream, transportError } from './providers/http.ts';
+import { anthropicMessagesUrl, anthropicPost } from './providers/anthropic/index.ts';
+import { postUpstream, readAnswer } from './providers/http.ts';
 import type { Deployment, Target } from './providers/types.ts';
 import type { ModelInfo } from './catalog/types.ts';
 import type { Gateway } from './gateway.ts';
-import { sendError } from './pipeline.ts';
+import { sendError } from './http/send.ts';
 import { modelNotAllowed } from './models-endpoint.ts';
 import { forwardedHeaders } from './providers/forward-headers.ts';
 
@@ -53,22 +53,8 @@ async function relayCount(res: ServerResponse, target: Target, body: Record<stri
   const forwardHeaders = forwardedHeaders(requestId, req.headers, deployment);
   const beta = req.headers['anthropic-beta'];
   if (typeof beta === 'string') forwardHeaders['anthropic-beta'] = beta;
-  const options = {
-    headers: anthropicHeaders(target),
-    body: JSON.stringify({ ...body, model: deployment.upstreamModel }),
-    signal: AbortSignal.timeout(deployment.timeoutMs),
-    forwardHeaders,
-    timeoutMs: deployment.timeoutMs,
-    providerLabel: `anthropic (deployment ${deployment.id})`,
-  };
-  const response = await sendUpstream(url, options);
-  let text: string;
-  try {
-    text = await readText(response.body);
-  } catch (err) {
-    throw transportError(err, url, options);
-  }
-  if (response.statusCode >= 400) throw anthropicHttpError(response.statusCode, text, response.headers, target);
+  const post = anthropicPost(deployment, JSON.stringify({ ...body, model: deployment.upstreamModel }), AbortSignal.timeout(deployment.timeoutMs), forwardHeaders, url);
+  const text = await readAnswer(await postUpstream(post), post);
   const counted = parseCount(text);
   if (counted === undefined) throw invalidAnswer(deployment, target.model);
   sendCount(res, counted, `anthropic (counted by deployment ${deployment.id})`);

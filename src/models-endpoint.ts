@@ -3,9 +3,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ModelInfo } from './catalog/types.ts';
 import type { Gateway } from './gateway.ts';
-import { sendJson } from './server.ts';
 import { findModel } from './routing/resolve.ts';
-import { sendError } from './pipeline.ts';
+import { sendError, sendJson } from './http/send.ts';
 import { chatApi } from './api/inbound.ts';
 import { GatewayError, invalidRequest } from './canonical/errors.ts';
 import type { Principal } from './services.ts';

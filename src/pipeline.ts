@@ -1,34 +1,27 @@
 // The request pipeline for every model call, as its list of stages:
-// authenticate → parse → route → limits/budget reserve → dispatch → account → log.
+// authenticate → parse → route → limits/budget reserve → invoke (with fallback) →
+// respond → account → log.
 // (Authentication runs before the body is read, so an unauthenticated caller cannot
 // make the gateway buffer and parse megabytes.)
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { GatewayError, internalError } from './canonical/errors.ts';
-import type { Usage } from './canonical/types.ts';
+import type { CanonicalRequest, Usage } from './canonical/types.ts';
 import { emptyUsage } from './canonical/types.ts';
 import type { InboundApi } from './api/inbound.ts';
 import { readBody, parseJsonBody } from './http/body.ts';
+import { sendError } from './http/send.ts';
 import { presentedKey } from './keys/presented-key.ts';
 import { resolveRoute } from './routing/resolve.ts';
-import type { Route } from './routing/resolve.ts';
 import { estimateCost, applyOutputCap, costFor } from './account.ts';
-import { dispatch } from './dispatch.ts';
-import type { DispatchResult } from './dispatch.ts';
+import type { CallResult, CallState } from './call-state.ts';
+import { compose, invoke, type ModelCall } from './invoke.ts';
+import { withDeploymentFallback } from './deployment-fallback.ts';
+import { respond } from './respond.ts';
 import type { Gateway } from './gateway.ts';
-import type { Admitted, Principal } from './services.ts';
 
-export interface CallState {
-  requestId: string;
-  startedAt: number;
-  api: InboundApi;
-  req: IncomingMessage;
-  res: ServerResponse;
-  signal: AbortSignal;
-  principal?: Principal;
-  route?: Route;
-  admitted?: Admitted;
-}
+/** A model call as the pipeline makes it: one attempt per deployment until one answers. */
+const invokeModel = compose(invoke, withDeploymentFallback());
 
 export async function handleModelCall(gateway: Gateway, api: InboundApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = `req_${randomUUID().replaceAll('-', '')}`;
@@ -38,7 +31,7 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
   });
   res.setHeader('x-request-id', requestId);
   const state: CallState = { requestId, startedAt: performance.now(), api, req, res, signal: abort.signal };
-  let result: DispatchResult | undefined;
+  let result: CallResult | undefined;
   let modelRequested = '';
   let stream = false;
   try {
@@ -53,9 +46,9 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
       requestId, endpoint: api.endpoint, requestedMaxOutputTokens: request.maxOutputTokens ?? null,
     });
     applyOutputCap(request, state.admitted);
-    result = await dispatch(gateway, state, request, body);
+    const call = modelCall(gateway, state, request, body);
+    result = await respond(state, call, await invokeModel(call));
     settle(state, result);
-    if (result.error && !res.headersSent) sendError(state, result.error);
   } catch (err) {
     state.admitted?.release();
     const error = err instanceof GatewayError ? err : internalError(requestId);
@@ -67,34 +60,22 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
   }
 }
 
-function settle(state: CallState, result: DispatchResult): void {
+function settle(state: CallState, result: CallResult): void {
   if (!state.admitted) return;
   if (result.usage.inputTokens === 0 && result.usage.outputTokens === 0) state.admitted.release();
   else state.admitted.settle(result.usage, result.costUsd);
 }
 
-export function sendError(state: Pick<CallState, 'res' | 'api'> & { admitted?: Admitted; requestId?: string }, error: GatewayError): void {
-  const { res } = state;
-  if (res.headersSent) {
-    if (!res.writableEnded) res.end();
-    return;
-  }
-  const body = JSON.stringify(state.api.errorBody(error, state.requestId));
-  res.statusCode = error.status;
-  // Which side refused: the gateway itself, or the named provider.
-  res.setHeader('x-switchyard-error-source', error.source);
-  const limits = state.admitted?.headers;
-  if (limits) for (const name in limits) res.setHeader(name, limits[name]);
-  const headers = error.responseHeaders();
-  for (const name in headers) res.setHeader(name, headers[name]);
-  res.setHeader('content-type', 'application/json');
-  res.setHeader('content-length', Buffer.byteLength(body));
-  // A body still arriving is not worth reading (and must not run into the request time limit after this answer).
-  if (error.status === 413 || res.req?.complete === false) res.setHeader('connection', 'close');
-  res.end(body);
+function modelCall(gateway: Gateway, state: CallState, request: CanonicalRequest, body: Record<string, unknown>): ModelCall {
+  const route = state.route!;
+  return {
+    gateway, requestId: state.requestId, api: state.api, request, body, clientHeaders: state.req.headers, signal: state.signal,
+    model: route.model, candidates: route.deployments,
+    changes: { effort: route.requestedEffort !== undefined ? route.effort : undefined, outputCap: state.admitted?.outputCap },
+  };
 }
 
-function record(gateway: Gateway, state: CallState, result: DispatchResult | undefined, modelRequested: string, stream: boolean): void {
+function record(gateway: Gateway, state: CallState, result: CallResult | undefined, modelRequested: string, stream: boolean): void {
   if (!state.principal) {
     // Refused before authentication succeeded: counted, never a row (a flood must not grow the store).
     const code = result?.error?.code ?? 'unauthenticated';
@@ -117,7 +98,7 @@ function record(gateway: Gateway, state: CallState, result: DispatchResult | und
   gateway.ledger.record({
     ...base,
     attempt: 0,
-    modelUsed: state.route?.model.id,
+    modelUsed: result?.model?.id ?? state.route?.model.id,
     provider: result?.deployment?.providerName,
     deploymentId: result?.deployment?.id,
     status: result?.status ?? 500,
@@ -132,13 +113,13 @@ function record(gateway: Gateway, state: CallState, result: DispatchResult | und
     gateway.ledger.record({
       ...base,
       attempt: i + 1,
-      modelUsed: state.route?.model.id,
+      modelUsed: attempt.model.id,
       provider: attempt.deployment.providerName,
       deploymentId: attempt.deployment.id,
       status: attempt.status,
       errorCode: attempt.errorCode,
       usage: attempt.usage ?? emptyUsage(),
-      costUsd: attempt.usage && state.route ? costFor(attempt.usage, state.route.model) : 0,
+      costUsd: attempt.usage ? costFor(attempt.usage, attempt.model) : 0,
       latencyMs: attempt.latencyMs,
     }),
   );

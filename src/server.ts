@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { GatewayError, internalError } from './canonical/errors.ts';
 import { chatApi, responsesApi, messagesApi, embeddingsApi } from './api/inbound.ts';
 import type { InboundApi } from './api/inbound.ts';
-import { handleModelCall, sendError } from './pipeline.ts';
+import { handleModelCall } from './pipeline.ts';
+import { sendError, sendJson } from './http/send.ts';
 import { listModels, getModel } from './models-endpoint.ts';
 import { handleCountTokens } from './count-tokens.ts';
 import { answerOnSocket, clientErrorFor } from './http/client-error.ts';
@@ -40,12 +41,6 @@ function withAuth(handler: AuthedHandler): Handler {
     }
     return handler(gateway, req, res, path, principal);
   };
-}
-
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
 }
 
 export function route(path: string, method: string): Handler | GatewayError {

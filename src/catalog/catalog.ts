@@ -59,6 +59,13 @@ export class Catalog {
     return this.deploymentsByModel.get(model.id) ?? [];
   }
 
+  /** The larger-window model a prompt too long for `model` goes to (context_fallbacks), if it can be called. */
+  contextFallback(model: ModelInfo): ModelInfo | undefined {
+    const id = this.config.contextFallbacks?.get(model.id);
+    const larger = id === undefined ? undefined : this.models.get(id);
+    return larger && this.deploymentsByModel.has(larger.id) ? larger : undefined;
+  }
+
   /** Models that can be called (have at least one deployment). */
   available(): ModelInfo[] {
     return [...this.models.values()].filter((m) => this.deploymentsByModel.has(m.id));

@@ -100,6 +100,90 @@ export function safeOrigin(url: string): string {
   }
 }
 
+/** One POST to a provider: where, what, and how the provider words an HTTP error. */
+export interface UpstreamPost {
+  deployment: Pick<Deployment, 'providerName' | 'id' | 'timeoutMs'>;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  signal: AbortSignal;
+  /** Client headers passed on (forward_headers); the provider's own headers win. */
+  forwardHeaders?: Record<string, string>;
+  /** The provider's GatewayError for a non-2xx answer, from its status, body and headers. */
+  httpError(status: number, text: string, headers: UpstreamResponse['headers']): GatewayError;
+}
+
+/**
+ * The transport every provider call goes through: POST, and a non-2xx answer read
+ * (capped) into the provider's error. A 2xx answer is returned unread (a stream, or
+ * a body for readAnswer).
+ */
+export async function postUpstream(post: UpstreamPost): Promise<UpstreamResponse> {
+  const options = sendOptions(post);
+  const response = await sendUpstream(post.url, options);
+  if (response.statusCode < 400) return response;
+  let text: string;
+  try {
+    text = await readText(response.body);
+  } catch (err) {
+    throw transportError(err, post.url, options);
+  }
+  throw post.httpError(response.statusCode, text, response.headers);
+}
+
+function sendOptions(post: UpstreamPost): SendOptions {
+  return {
+    headers: post.headers,
+    body: post.body,
+    signal: post.signal,
+    forwardHeaders: post.forwardHeaders,
+    timeoutMs: post.deployment.timeoutMs,
+    providerLabel: providerLabel(post.deployment),
+  };
+}
+
+/** A 2xx answer read whole as text; a timeout stays a timeout, an upstream that stops midway is upstream_stream_interrupted. */
+export async function readAnswer(response: UpstreamResponse, post: UpstreamPost, limitBytes = Number.MAX_SAFE_INTEGER): Promise<string> {
+  try {
+    return await readText(response.body, limitBytes);
+  } catch (err) {
+    throw answerReadError(err, post);
+  }
+}
+
+/** A connection failure, timeout or client abort while reading this post's stream, named as transportError names it. */
+export function postTransportError(err: unknown, post: UpstreamPost): GatewayError {
+  return transportError(err, post.url, sendOptions(post));
+}
+
+export function answerReadError(err: unknown, post: UpstreamPost): GatewayError {
+  if (post.signal.aborted || err instanceof undiciErrors.BodyTimeoutError) return postTransportError(err, post);
+  return streamInterrupted(post.deployment, err as Error, 'its answer');
+}
+
+/** A 2xx answer read whole and parsed; anything but a JSON object is upstream_invalid_response (the next deployment may do better). */
+export async function readJsonAnswer(response: UpstreamResponse, post: UpstreamPost, limitBytes?: number): Promise<Record<string, unknown>> {
+  const text = await readAnswer(response, post, limitBytes);
+  try {
+    const value = JSON.parse(text);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value;
+  } catch {
+    // reported below
+  }
+  throw invalidUpstreamResponse(post.deployment, text.length === 0 ? 'an empty body' : 'a body that is not a JSON object (cut short, or not JSON at all)');
+}
+
+/** An upstream that died after its answer (a stream, or a body) had started. */
+export function streamInterrupted(deployment: Pick<Deployment, 'providerName' | 'id'>, err: Error, what = 'the stream'): GatewayError {
+  return new GatewayError({
+    status: 502,
+    type: 'upstream_error',
+    code: 'upstream_stream_interrupted',
+    message: `Provider ${deployment.providerName} (${deployment.id}) stopped in the middle of ${what} (${err.message}). The partial answer is incomplete; retry the request.`,
+    source: `provider:${deployment.providerName}`,
+  });
+}
+
 /** Read a whole body; stops keeping bytes past the limit (an error body is shown cut). */
 export async function readBuffer(body: UpstreamResponse['body'], limitBytes = Number.MAX_SAFE_INTEGER): Promise<Buffer> {
   let size = 0;

@@ -1,11 +1,14 @@
 // Relaying an upstream's SSE answer to the client as it arrives, event-aligned, while a
 // tap reads what billing needs. The same for every provider whose format the client speaks.
+// Two steps: primeRelay reads up to the first whole, valid event without touching the
+// client (so a failure there is thrown and the call can fall back); pipeRelay then sends
+// that and the rest.
 import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../canonical/errors.ts';
 import { SseParser } from '../canonical/sse.ts';
 import type { SseEvent } from '../canonical/sse.ts';
 import { drained } from '../http/drain.ts';
-import { invalidUpstreamResponse } from './http.ts';
+import { invalidUpstreamResponse, streamInterrupted } from './http.ts';
 import type { UpstreamResponse } from './http.ts';
 import type { SecretMasker } from './secrets.ts';
 import type { StreamTap } from './stream-tap.ts';
@@ -20,68 +23,101 @@ export interface RelayOutcome {
 
 export interface RelayTarget {
   res: ServerResponse;
-  /** Sends the response head; called once the first whole, valid event has arrived. */
-  writeHead(): void;
   /** The client-format error event that ends a stream the upstream broke. */
   errorEvent(error: GatewayError): string;
   masker: SecretMasker;
 }
 
+/** An upstream stream whose first whole event has arrived (and been tapped), not yet sent. */
+export interface PrimedRelay {
+  /** What arrived up to and with the first whole event: the first thing the client gets. */
+  readonly head: string;
+  /** The client went away before the first event: there is nothing to send. */
+  readonly clientClosed: boolean;
+  readonly tap: StreamTap;
+  readonly rewrite: boolean;
+  readonly deployment: Deployment;
+  readonly rest: AsyncIterator<unknown>;
+  readonly parser: SseParser;
+  readonly decoder: TextDecoder;
+  readonly events: SseEvent[];
+}
+
 /**
- * Relay an upstream SSE body to the client event by event. Nothing goes out until the
- * first whole event has arrived and is valid, so an upstream that fails or answers
- * garbage from the start is thrown (and the call can fall back to another deployment).
- * After that bytes go out as soon as they arrive (one write per upstream chunk when no
- * event is dropped), the upstream paused while the client's socket is full; a stream
- * that breaks, carries a malformed event or ends without its final event ends with an
- * error event.
+ * Read an upstream SSE body up to its first whole event. An upstream that fails or
+ * answers garbage from the start is thrown (nothing has reached the client).
+ * `rewrite`: events are re-framed one by one (the tap drops some) instead of relayed as they came.
  */
-export async function relayStream(upstream: UpstreamResponse, target: RelayTarget, tap: StreamTap, deployment: Deployment, rewrite: boolean): Promise<RelayOutcome> {
-  const { res, masker } = target;
-  const parser = new SseParser();
-  const decoder = new TextDecoder();
-  const events: SseEvent[] = [];
-  let started = false;
-  let held = '';
+export async function primeRelay(upstream: UpstreamResponse, tap: StreamTap, deployment: Deployment, rewrite: boolean, signal: AbortSignal): Promise<PrimedRelay> {
+  const relay = {
+    head: '', clientClosed: false, tap, rewrite, deployment,
+    rest: upstream.body[Symbol.asyncIterator](), parser: new SseParser(), decoder: new TextDecoder(), events: [] as SseEvent[],
+  };
   try {
-    for await (const chunk of upstream.body) {
-      events.length = 0;
-      const text = decoder.decode(chunk as Buffer, { stream: true });
-      parser.push(text, events);
-      const out = rewrite ? kept(tap, events) : readAll(tap, events);
-      if (tap.malformed !== undefined) return brokenStream(target, started, deployment, `a stream with ${tap.malformed}`);
-      let piece: string | Buffer = rewrite ? out : (chunk as Buffer);
-      if (!started) {
-        // Held back until a whole event has come: then everything so far goes out at once.
-        held += rewrite ? out : text;
-        if (events.length === 0) continue;
-        target.writeHead();
-        started = true;
-        piece = held;
-        held = '';
+    for (let next = await relay.rest.next(); !next.done; next = await relay.rest.next()) {
+      const { text, out } = readChunk(relay, next.value as Buffer);
+      if (tap.malformed !== undefined) {
+        await relay.rest.return?.();
+        throw invalidUpstreamResponse(deployment, `a stream with ${tap.malformed}`);
       }
-      const pieceText = typeof piece === 'string' ? piece : text;
-      // Only an upstream's error event would echo a key; masking is a no-op scan otherwise.
-      if (masker.leaks(pieceText)) piece = masker.mask(pieceText);
-      if (piece.length > 0 && !res.write(piece) && !res.destroyed) await drained(res);
-      if (res.destroyed) return { clientClosed: true };
+      relay.head += rewrite ? out : text;
+      if (relay.events.length > 0) return relay;
     }
   } catch (err) {
-    // A broken stream found before the first byte: thrown as it is, for a fallback.
-    if (err instanceof GatewayError && !started) throw err;
+    if (err instanceof GatewayError) throw err;
+    if (signal.aborted) return { ...relay, clientClosed: true };
+    throw streamInterrupted(deployment, err as Error);
+  }
+  throw invalidUpstreamResponse(deployment, 'a stream without a single event (empty, or not server-sent events)');
+}
+
+/**
+ * Send a primed stream to the client: its head, then every chunk as soon as it arrives
+ * (the chunk itself when no event is dropped), the upstream paused while the client's
+ * socket is full. A stream that breaks, carries a malformed event or ends without its
+ * final event ends with an error event.
+ */
+export async function pipeRelay(relay: PrimedRelay, target: RelayTarget): Promise<RelayOutcome> {
+  if (relay.clientClosed) return { clientClosed: true };
+  const { res } = target;
+  const { tap, rewrite, deployment } = relay;
+  try {
+    if (!(await send(target, relay.head, relay.head))) return { clientClosed: true };
+    for await (const chunk of { [Symbol.asyncIterator]: () => relay.rest }) {
+      const { text, out } = readChunk(relay, chunk as Buffer);
+      if (tap.malformed !== undefined) return brokenStream(target, deployment, `a stream with ${tap.malformed}`);
+      if (!(await send(target, rewrite ? out : (chunk as Buffer), rewrite ? out : text))) return { clientClosed: true };
+    }
+  } catch (err) {
     if (res.destroyed) return { clientClosed: true };
     const error = streamInterrupted(deployment, err as Error);
-    if (!started) throw error;
     res.write(target.errorEvent(error));
     return { clientClosed: false, error };
   }
-  events.length = 0;
-  parser.end(events);
-  const tail = rewrite ? kept(tap, events) : readAll(tap, events);
-  if (tail.length > 0 && started && !res.destroyed) res.write(masker.mask(tail));
-  if (!started) throw invalidUpstreamResponse(deployment, 'a stream without a single event (empty, or not server-sent events)');
-  if (!tap.ended) return brokenStream(target, true, deployment, `a stream that ended without its final event (${tap.finalEvent})`);
+  relay.events.length = 0;
+  relay.parser.end(relay.events);
+  const tail = rewrite ? kept(tap, relay.events) : readAll(tap, relay.events);
+  if (tail.length > 0 && !res.destroyed) res.write(target.masker.mask(tail));
+  if (!tap.ended) return brokenStream(target, deployment, `a stream that ended without its final event (${tap.finalEvent})`);
   return { clientClosed: false };
+}
+
+/** Parse a chunk into the relay's events and tap them; `out` is the re-framed kept events when rewriting. */
+function readChunk(relay: PrimedRelay, chunk: Buffer): { text: string; out: string } {
+  relay.events.length = 0;
+  const text = relay.decoder.decode(chunk, { stream: true });
+  relay.parser.push(text, relay.events);
+  const out = relay.rewrite ? kept(relay.tap, relay.events) : readAll(relay.tap, relay.events);
+  return { text, out };
+}
+
+/** Write a piece (masked if it would echo a key); false once the client is gone. */
+async function send(target: RelayTarget, piece: string | Buffer, pieceText: string): Promise<boolean> {
+  const { res, masker } = target;
+  // Only an upstream's error event would echo a key; masking is a no-op scan otherwise.
+  if (masker.leaks(pieceText)) piece = masker.mask(pieceText);
+  if (piece.length > 0 && !res.write(piece) && !res.destroyed) await drained(res);
+  return !res.destroyed;
 }
 
 /** Tap every event; the whole chunk is relayed as it came. */
@@ -101,9 +137,8 @@ function kept(tap: StreamTap, events: SseEvent[]): string {
   return out;
 }
 
-function brokenStream(target: RelayTarget, started: boolean, deployment: Deployment, what: string): RelayOutcome {
+function brokenStream(target: RelayTarget, deployment: Deployment, what: string): RelayOutcome {
   const error = invalidUpstreamResponse(deployment, what);
-  if (!started) throw error;
   // A blank line first ends any event the client holds half of.
   if (!target.res.destroyed) target.res.write(`\n\n${target.errorEvent(error)}`);
   return { clientClosed: target.res.destroyed, error };
@@ -113,15 +148,4 @@ function brokenStream(target: RelayTarget, started: boolean, deployment: Deploym
 function stripNullUsage(data: string): string {
   const at = data.indexOf(',"usage":null');
   return at === -1 ? data : data.slice(0, at) + data.slice(at + 13);
-}
-
-/** An upstream that died after its answer (a stream, or a body) had started. */
-export function streamInterrupted(deployment: Deployment, err: Error, what = 'the stream'): GatewayError {
-  return new GatewayError({
-    status: 502,
-    type: 'upstream_error',
-    code: 'upstream_stream_interrupted',
-    message: `Provider ${deployment.providerName} (${deployment.id}) stopped in the middle of ${what} (${err.message}). The partial answer is incomplete; retry the request.`,
-    source: `provider:${deployment.providerName}`,
-  });
 }

@@ -37,16 +37,29 @@ export function findModel(catalog: Catalog, id: string): ModelInfo {
 }
 
 export async function resolveRoute(catalog: Catalog, request: CanonicalRequest, endpoint: Endpoint): Promise<Route> {
-  const model = findModel(catalog, request.model);
-  const deployments = catalog.deployments(model);
-  if (deployments.length === 0) throw providerNotConfigured(model);
-  checkEndpoint(model, endpoint);
-  checkCapabilities(request, model);
-  const inputTokens = endpoint === 'embeddings' ? await checkEachInput(catalog, request, model) : await checkContextWindow(catalog, request, model);
-  const effort = resolveEffort(model, request.reasoningEffort);
-  const requestedEffort = effort !== request.reasoningEffort ? request.reasoningEffort : undefined;
-  const how = model.id === request.model ? 'exact model id' : `alias ${request.model} -> ${model.id}`;
-  return { model, deployments, effort, requestedEffort, inputTokens, reason: `${how}${endpoint === 'chat' ? '' : ` (${endpoint})`}` };
+  let model = findModel(catalog, request.model);
+  let how = model.id === request.model ? 'exact model id' : `alias ${request.model} -> ${model.id}`;
+  for (;;) {
+    const deployments = catalog.deployments(model);
+    if (deployments.length === 0) throw providerNotConfigured(model);
+    checkEndpoint(model, endpoint);
+    checkCapabilities(request, model);
+    let inputTokens: number;
+    try {
+      inputTokens = endpoint === 'embeddings' ? await checkEachInput(catalog, request, model) : await checkContextWindow(catalog, request, model);
+    } catch (err) {
+      // context_fallbacks: a prompt too long for this model goes to the configured larger one
+      // (the reservation is then made at that model's price, since it is the one called).
+      const larger = endpoint !== 'embeddings' && err instanceof GatewayError && err.code === 'context_length_exceeded' ? catalog.contextFallback(model) : undefined;
+      if (!larger) throw err;
+      how += `, context fallback ${model.id} -> ${larger.id} (prompt over ${model.contextWindow} tokens)`;
+      model = larger;
+      continue;
+    }
+    const effort = resolveEffort(model, request.reasoningEffort);
+    const requestedEffort = effort !== request.reasoningEffort ? request.reasoningEffort : undefined;
+    return { model, deployments, effort, requestedEffort, inputTokens, reason: `${how}${endpoint === 'chat' ? '' : ` (${endpoint})`}` };
+  }
 }
 
 export function providerNotConfigured(model: ModelInfo): GatewayError {

@@ -1,6 +1,6 @@
 // OpenAI Chat Completions <-> canonical: inbound (client) and outbound (upstream) sides.
 export { parseChatRequest, includeUsageRequested } from './parse.ts';
-export { toChatRequest, chatDroppedFields } from './request.ts';
+export { toChatRequest, chatDroppedFields, chatDroppedWarning } from './request.ts';
 export { fromChatResponse, toChatCompletion } from './response.ts';
 export { ChatStreamDecoder } from './stream-decoder.ts';
 export type { ChatStreamDecoderOptions } from './stream-decoder.ts';

@@ -64,7 +64,9 @@ test('unknown fields are spread in; Responses-only ones are left out and reporte
   assert.equal(body.verbosity, 'low');
   assert.equal(body.include, undefined);
   assert.equal(body.text, undefined);
-  assert.deepEqual(chatDroppedFields(request).sort(), ['include', 'text']);
+  assert.deepEqual(chatDroppedFields(request), ['include'], 'text carrying only verbosity is sent as verbosity, not dropped');
+  const withFormatKeys = { ...request, extra: { ...request.extra, text: { verbosity: 'low', other: 1 }, truncation: 'auto' } };
+  assert.deepEqual(chatDroppedFields(withFormatKeys).sort(), ['include', 'text', 'truncation']);
 });
 
 test('tools, tool choice and json_schema format take the chat shapes', () => {

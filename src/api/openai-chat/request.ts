@@ -54,11 +54,29 @@ export function toChatRequest(request: CanonicalRequest, upstreamModel: string):
   return body;
 }
 
-/** The `extra` keys toChatRequest leaves out, for the provider's warnings. */
+/**
+ * The `extra` keys toChatRequest leaves out (a Responses client's fields that Chat
+ * cannot carry), as warnings: never dropped silently. `text` carrying only verbosity
+ * is not among them (verbosity is sent).
+ */
 export function chatDroppedFields(request: CanonicalRequest): string[] {
   const dropped: string[] = [];
-  if (request.extra !== undefined) for (const key in request.extra) if (RESPONSES_ONLY_FIELDS.has(key)) dropped.push(key);
+  const extra = request.extra;
+  if (extra === undefined) return dropped;
+  for (const key in extra) {
+    if (!RESPONSES_ONLY_FIELDS.has(key)) continue;
+    const value = extra[key];
+    if (key === 'text' && isObject(value) && Object.keys(value).every((k) => k === 'verbosity')) continue;
+    dropped.push(key);
+  }
   return dropped;
+}
+
+/** The warning for the fields chatDroppedFields names (none: no warning). */
+export function chatDroppedWarning(request: CanonicalRequest): string | undefined {
+  const dropped = chatDroppedFields(request);
+  if (dropped.length === 0) return undefined;
+  return `${dropped.map((key) => `'${key}'`).join(', ')} ${dropped.length === 1 ? 'is a Responses API field' : 'are Responses API fields'} that Chat Completions cannot carry; not sent to this model's upstream`;
 }
 
 function toChatToolChoice(choice: ToolChoice): unknown {

@@ -3,6 +3,5 @@ export { parseResponsesRequest } from './parse.ts';
 export { toResponseObject, fromResponsesResponse } from './response.ts';
 export { ResponsesStreamEncoder } from './stream-encoder.ts';
 export type { ResponsesStreamEncoderOptions } from './stream-encoder.ts';
-export { toResponsesRequest, responsesDroppedFields } from './request.ts';
 export { ResponsesStreamDecoder } from './stream-decoder.ts';
 export type { ResponsesStreamDecoderOptions } from './stream-decoder.ts';

@@ -1,9 +1,8 @@
 // The Anthropic provider: translate, send with the shared transport, decode.
-import { GatewayError } from '../../canonical/errors.ts';
 import { readSse } from '../../canonical/sse.ts';
 import type { CanonicalRequest, CanonicalResponse, StreamEvent } from '../../canonical/types.ts';
-import { providerLabel, readText, sendUpstream, transportError, type SendOptions, type UpstreamResponse } from '../http.ts';
-import type { CallContext, ProviderAdapter, Target } from '../types.ts';
+import { postTransportError, postUpstream, readJsonAnswer, type UpstreamPost } from '../http.ts';
+import type { CallContext, Deployment, ProviderAdapter, Target } from '../types.ts';
 import { decodeEvents, primeStream } from '../stream-decode.ts';
 import { anthropicHttpError } from './errors.ts';
 import { AnthropicStreamDecoder } from './stream.ts';
@@ -27,54 +26,32 @@ export function anthropicHeaders(target: Target): Record<string, string> {
   return target.deployment.headers ? { ...headers, ...target.deployment.headers } : headers;
 }
 
-async function send(request: CanonicalRequest, target: Target, ctx: CallContext, warnings: string[]): Promise<{ response: UpstreamResponse; options: SendOptions; url: string }> {
-  const body = toAnthropicRequest(request, target, warnings);
-  const url = anthropicMessagesUrl(target.deployment.baseUrl);
-  const options: SendOptions = {
-    headers: anthropicHeaders(target),
-    body: JSON.stringify(body),
-    signal: ctx.signal,
-    forwardHeaders: ctx.forwardHeaders,
-    timeoutMs: target.deployment.timeoutMs,
-    providerLabel: providerLabel(target.deployment),
+/** The POST of a Messages request to this deployment (translated, or relayed as it came). */
+export function anthropicPost(deployment: Deployment, body: string, signal: AbortSignal, forwardHeaders: Record<string, string> | undefined, url = anthropicMessagesUrl(deployment.baseUrl)): UpstreamPost {
+  const target = { deployment } as Target;
+  return {
+    deployment, url, headers: anthropicHeaders(target), body, signal, forwardHeaders,
+    httpError: (status, text, headers) => anthropicHttpError(status, text, headers, target),
   };
-  const response = await sendUpstream(url, options);
-  if (response.statusCode >= 400) {
-    const text = await readText(response.body).catch(() => '');
-    throw anthropicHttpError(response.statusCode, text, response.headers, target);
-  }
-  return { response, options, url };
+}
+
+function post(request: CanonicalRequest, target: Target, ctx: CallContext, warnings: string[]): UpstreamPost {
+  return anthropicPost(target.deployment, JSON.stringify(toAnthropicRequest(request, target, warnings)), ctx.signal, ctx.forwardHeaders);
 }
 
 async function complete(request: CanonicalRequest, target: Target, ctx: CallContext): Promise<CanonicalResponse> {
   const warnings: string[] = [];
-  const { response, options, url } = await send({ ...request, stream: false }, target, ctx, warnings);
-  let text: string;
-  try {
-    text = await readText(response.body, RESPONSE_LIMIT_BYTES);
-  } catch (err) {
-    throw transportError(err, url, options);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new GatewayError({
-      status: 502,
-      type: 'upstream_error',
-      code: 'upstream_invalid_response',
-      message: `Anthropic provider ${providerLabel(target.deployment)} answered with a body that is not JSON. Check that the deployment's base URL points at the Anthropic API.`,
-      source: `provider:${target.deployment.providerName}`,
-    });
-  }
+  const sent = post({ ...request, stream: false }, target, ctx, warnings);
+  const json = await readJsonAnswer(await postUpstream(sent), sent, RESPONSE_LIMIT_BYTES);
   return fromAnthropicResponse(json, { jsonToolName: jsonToolName(request), warnings });
 }
 
 async function stream(request: CanonicalRequest, target: Target, ctx: CallContext): Promise<AsyncIterable<StreamEvent>> {
   const warnings: string[] = [];
-  const { response, options, url } = await send({ ...request, stream: true }, target, ctx, warnings);
+  const sent = post({ ...request, stream: true }, target, ctx, warnings);
+  const response = await postUpstream(sent);
   const decoder = new AnthropicStreamDecoder({ jsonToolName: jsonToolName(request), warnings });
-  return primeStream(decodeEvents(readSse(response.body), response.body, decoder, (err) => transportError(err, url, options)));
+  return primeStream(decodeEvents(readSse(response.body), response.body, decoder, (err) => postTransportError(err, sent)));
 }
 
 export const anthropicProvider: ProviderAdapter = { kind: 'anthropic', complete, stream };

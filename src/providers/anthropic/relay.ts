@@ -2,33 +2,14 @@
 // beta fields and all), and the answer relayed as it arrives; only the usage is read.
 import type { Usage } from '../../canonical/types.ts';
 import { CountingTap } from '../stream-tap.ts';
-import { providerLabel, readText, sendUpstream, transportError } from '../http.ts';
+import { postUpstream } from '../http.ts';
 import type { UpstreamResponse } from '../http.ts';
 import type { Deployment } from '../types.ts';
-import { anthropicHeaders, anthropicMessagesUrl } from './index.ts';
-import { anthropicHttpError } from './errors.ts';
+import { anthropicPost } from './index.ts';
 import { anthropicUsage, mergeAnthropicUsage } from './translate.ts';
 
-export async function openAnthropicUpstream(deployment: Deployment, payload: string, signal: AbortSignal, forwardHeaders?: Record<string, string>): Promise<UpstreamResponse> {
-  const target = { deployment } as Parameters<typeof anthropicHeaders>[0];
-  const url = anthropicMessagesUrl(deployment.baseUrl);
-  const options = {
-    headers: anthropicHeaders(target),
-    body: payload,
-    signal,
-    forwardHeaders,
-    timeoutMs: deployment.timeoutMs,
-    providerLabel: providerLabel(deployment),
-  };
-  const response = await sendUpstream(url, options);
-  if (response.statusCode < 400) return response;
-  let text: string;
-  try {
-    text = await readText(response.body);
-  } catch (err) {
-    throw transportError(err, url, options);
-  }
-  throw anthropicHttpError(response.statusCode, text, response.headers, target);
+export function openAnthropicUpstream(deployment: Deployment, payload: string, signal: AbortSignal, forwardHeaders?: Record<string, string>): Promise<UpstreamResponse> {
+  return postUpstream(anthropicPost(deployment, payload, signal, forwardHeaders));
 }
 
 /** Usage of a relayed non-stream answer. */

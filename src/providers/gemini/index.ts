@@ -1,8 +1,7 @@
 // The Gemini provider: translate, send with the shared transport, decode. The key goes
 // in the x-goog-api-key header, never in the URL.
-import { GatewayError } from '../../canonical/errors.ts';
 import type { CanonicalRequest, CanonicalResponse, StreamEvent } from '../../canonical/types.ts';
-import { providerLabel, readText, sendUpstream, transportError, type SendOptions, type UpstreamResponse } from '../http.ts';
+import { postTransportError, postUpstream, readJsonAnswer, type UpstreamPost } from '../http.ts';
 import type { CallContext, EmbeddingsRequest, EmbeddingsResponse, ProviderAdapter, Target } from '../types.ts';
 import { decodeEvents, primeStream } from '../stream-decode.ts';
 import { geminiHttpError } from './errors.ts';
@@ -31,67 +30,39 @@ export function geminiHeaders(target: Target): Record<string, string> {
   return target.deployment.headers ? { ...headers, ...target.deployment.headers } : headers;
 }
 
-interface Sent {
-  response: UpstreamResponse;
-  options: SendOptions;
-  url: string;
-}
-
-async function post(target: Target, ctx: CallContext, method: string, body: unknown): Promise<Sent> {
-  const url = geminiUrl(target.deployment.baseUrl, target.deployment.upstreamModel, method);
-  const options: SendOptions = {
+function post(target: Target, ctx: CallContext, method: string, body: unknown): UpstreamPost {
+  return {
+    deployment: target.deployment,
+    url: geminiUrl(target.deployment.baseUrl, target.deployment.upstreamModel, method),
     headers: geminiHeaders(target),
     body: JSON.stringify(body),
     signal: ctx.signal,
     forwardHeaders: ctx.forwardHeaders,
-    timeoutMs: target.deployment.timeoutMs,
-    providerLabel: providerLabel(target.deployment),
+    httpError: (status, text, headers) => geminiHttpError(status, text, headers, target),
   };
-  const response = await sendUpstream(url, options);
-  if (response.statusCode >= 400) {
-    const text = await readText(response.body).catch(() => '');
-    throw geminiHttpError(response.statusCode, text, response.headers, target);
-  }
-  return { response, options, url };
 }
 
-async function readJson({ response, options, url }: Sent, target: Target): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readText(response.body, RESPONSE_LIMIT_BYTES);
-  } catch (err) {
-    throw transportError(err, url, options);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new GatewayError({
-      status: 502,
-      type: 'upstream_error',
-      code: 'upstream_invalid_response',
-      message: `Gemini provider ${providerLabel(target.deployment)} answered with a body that is not JSON. Check that the deployment's base URL points at the Gemini API.`,
-      source: `provider:${target.deployment.providerName}`,
-    });
-  }
+async function callJson(sent: UpstreamPost): Promise<unknown> {
+  return readJsonAnswer(await postUpstream(sent), sent, RESPONSE_LIMIT_BYTES);
 }
 
 async function complete(request: CanonicalRequest, target: Target, ctx: CallContext): Promise<CanonicalResponse> {
   const warnings: string[] = [];
-  const sent = await post(target, ctx, 'generateContent', toGeminiRequest(request, target, warnings));
-  return fromGeminiResponse(await readJson(sent, target), { warnings, model: target.deployment.upstreamModel });
+  const json = await callJson(post(target, ctx, 'generateContent', toGeminiRequest(request, target, warnings)));
+  return fromGeminiResponse(json, { warnings, model: target.deployment.upstreamModel });
 }
 
 async function stream(request: CanonicalRequest, target: Target, ctx: CallContext): Promise<AsyncIterable<StreamEvent>> {
   const warnings: string[] = [];
-  const { response, options, url } = await post(target, ctx, 'streamGenerateContent?alt=sse', toGeminiRequest(request, target, warnings));
+  const sent = post(target, ctx, 'streamGenerateContent?alt=sse', toGeminiRequest(request, target, warnings));
+  const response = await postUpstream(sent);
   const decoder = new GeminiStreamDecoder({ warnings, model: target.deployment.upstreamModel });
-  return primeStream(decodeEvents(readGeminiSse(response.body), response.body, decoder, (err) => transportError(err, url, options)));
+  return primeStream(decodeEvents(readGeminiSse(response.body), response.body, decoder, (err) => postTransportError(err, sent)));
 }
 
 async function embed(request: EmbeddingsRequest, target: Target, ctx: CallContext): Promise<EmbeddingsResponse> {
   const { method, body } = toGeminiEmbedRequest(request, target.deployment.upstreamModel);
-  const sent = await post(target, ctx, method, body);
-  return fromGeminiEmbedResponse(await readJson(sent, target), target.model.id);
+  return fromGeminiEmbedResponse(await callJson(post(target, ctx, method, body)), target.model.id);
 }
 
 export const geminiProvider: ProviderAdapter = { kind: 'gemini', complete, stream, embed };

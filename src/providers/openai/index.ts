@@ -1,56 +1,42 @@
-// The OpenAI-compatible provider when the request must be translated (it came in as
-// a Responses or Anthropic Messages request, or the model only has the Responses API).
-// Same-format requests take the relay in passthrough.ts instead.
+// The OpenAI-compatible provider when the request must be translated onto Chat
+// Completions (it came in as a Responses or Anthropic Messages request). Same-format
+// requests take the relay in passthrough.ts instead.
 import type { CanonicalRequest, CanonicalResponse, StreamEvent } from '../../canonical/types.ts';
 import { readSse } from '../../canonical/sse.ts';
 import type { GatewayError } from '../../canonical/errors.ts';
 import type { Usage } from '../../canonical/types.ts';
-import { invalidUpstreamResponse, readText } from '../http.ts';
+import { invalidUpstreamResponse, postUpstream, readJsonAnswer, streamInterrupted } from '../http.ts';
 import type { CallContext, ProviderAdapter, Target } from '../types.ts';
-import { toChatRequest, fromChatResponse, ChatStreamDecoder } from '../../api/openai-chat/index.ts';
-import { openUpstream } from './passthrough.ts';
+import { toChatRequest, fromChatResponse, ChatStreamDecoder, chatDroppedWarning } from '../../api/openai-chat/index.ts';
+import { openaiPost, openUpstream } from './passthrough.ts';
 import { primeStream } from '../stream-decode.ts';
 import { openaiUpstreamError } from './errors.ts';
-import { streamInterrupted } from '../relay-stream.ts';
 
 export const openaiProvider: ProviderAdapter = {
   kind: 'openai',
 
   async complete(request: CanonicalRequest, target: Target, ctx: CallContext): Promise<CanonicalResponse> {
     const body = JSON.stringify(toChatRequest({ ...request, stream: false }, target.deployment.upstreamModel));
-    const upstream = await openUpstream(target.deployment, '/chat/completions', body, ctx.signal, undefined, ctx.forwardHeaders);
-    let text: string;
-    try {
-      text = await readText(upstream.body, Number.MAX_SAFE_INTEGER);
-    } catch (err) {
-      throw streamInterrupted(target.deployment, err as Error, 'its answer');
-    }
-    return fromChatResponse(jsonObject(text, target));
+    const sent = openaiPost(target.deployment, '/chat/completions', body, ctx.signal, undefined, ctx.forwardHeaders);
+    const response = fromChatResponse(await readJsonAnswer(await postUpstream(sent), sent));
+    const dropped = chatDroppedWarning(request);
+    if (dropped !== undefined) response.warnings = [...(response.warnings ?? []), dropped];
+    return response;
   },
 
   async stream(request: CanonicalRequest, target: Target, ctx: CallContext): Promise<AsyncIterable<StreamEvent>> {
     const body = JSON.stringify(toChatRequest({ ...request, stream: true }, target.deployment.upstreamModel));
     const upstream = await openUpstream(target.deployment, '/chat/completions', body, ctx.signal, 'text/event-stream', ctx.forwardHeaders);
-    return primeStream(decodeChatStream(upstream.body, target));
+    return primeStream(decodeChatStream(upstream.body, target, chatDroppedWarning(request)));
   },
 };
-
-function jsonObject(text: string, target: Target): Record<string, unknown> {
-  try {
-    const value = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value;
-  } catch {
-    // reported below
-  }
-  throw invalidUpstreamResponse(target.deployment, text.length === 0 ? 'an empty body' : 'a body that is not a JSON object (cut short, or not JSON at all)');
-}
 
 /**
  * A chat stream is whole only with its `data: [DONE]`: the finish is held until it
  * comes, and a stream that ends without it, or carries an event that is not JSON,
  * ends with an error (carrying the usage seen) instead.
  */
-async function* decodeChatStream(body: AsyncIterable<Uint8Array>, target: Target): AsyncGenerator<StreamEvent> {
+async function* decodeChatStream(body: AsyncIterable<Uint8Array>, target: Target, dropped: string | undefined): AsyncGenerator<StreamEvent> {
   const decoder = new ChatStreamDecoder({ providerLabel: target.deployment.providerName });
   let finish: StreamEvent | undefined;
   let lastUsage: Usage | undefined;
@@ -78,6 +64,7 @@ async function* decodeChatStream(body: AsyncIterable<Uint8Array>, target: Target
           lastUsage = out.usage;
         } else {
           if (out.type === 'error' && out.usage) lastUsage = out.usage;
+          if (out.type === 'start' && dropped !== undefined) out.warnings = [...(out.warnings ?? []), dropped];
           yield out;
         }
       }

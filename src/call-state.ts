@@ -1,0 +1,45 @@
+// The state one client request carries through the pipeline, and the records of what
+// its model call did: shared by the pipeline, invoke() and respond().
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GatewayError } from './canonical/errors.ts';
+import type { Usage } from './canonical/types.ts';
+import type { ModelInfo } from './catalog/types.ts';
+import type { InboundApi } from './api/inbound.ts';
+import type { Deployment } from './providers/types.ts';
+import type { Route } from './routing/resolve.ts';
+import type { Admitted, Principal } from './services.ts';
+
+export interface CallState {
+  requestId: string;
+  startedAt: number;
+  api: InboundApi;
+  req: IncomingMessage;
+  res: ServerResponse;
+  signal: AbortSignal;
+  principal?: Principal;
+  route?: Route;
+  admitted?: Admitted;
+}
+
+/** One upstream attempt: which deployment, which model it really called, how it went. */
+export interface Attempt {
+  deployment: Deployment;
+  model: ModelInfo;
+  status: number;
+  errorCode?: string;
+  usage?: Usage;
+  latencyMs: number;
+}
+
+/** What a model call came to once rendered: what the account and log stages need. */
+export interface CallResult {
+  status: number;
+  usage: Usage;
+  costUsd: number;
+  attempts: Attempt[];
+  deployment?: Deployment;
+  /** The model that answered (differs from the route's after a cross-model fallback). */
+  model?: ModelInfo;
+  ttftMs?: number;
+  error?: GatewayError;
+}

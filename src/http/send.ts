@@ -1,0 +1,39 @@
+// Writing a whole JSON answer, or an error in the envelope of the client's API.
+import type { ServerResponse } from 'node:http';
+import type { GatewayError } from '../canonical/errors.ts';
+import type { InboundApi } from '../api/inbound.ts';
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export interface ErrorTarget {
+  res: ServerResponse;
+  api: Pick<InboundApi, 'errorBody'>;
+  /** Admission's headers (x-ratelimit-*), sent with the error too. */
+  admitted?: { headers: Record<string, string> };
+  requestId?: string;
+}
+
+export function sendError(target: ErrorTarget, error: GatewayError): void {
+  const { res } = target;
+  if (res.headersSent) {
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  const body = JSON.stringify(target.api.errorBody(error, target.requestId));
+  res.statusCode = error.status;
+  // Which side refused: the gateway itself, or the named provider.
+  res.setHeader('x-switchyard-error-source', error.source);
+  const limits = target.admitted?.headers;
+  if (limits) for (const name in limits) res.setHeader(name, limits[name]);
+  const headers = error.responseHeaders();
+  for (const name in headers) res.setHeader(name, headers[name]);
+  res.setHeader('content-type', 'application/json');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  // A body still arriving is not worth reading (and must not run into the request time limit after this answer).
+  if (error.status === 413 || res.req?.complete === false) res.setHeader('connection', 'close');
+  res.end(body);
+}

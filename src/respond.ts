@@ -1,0 +1,138 @@
+// The one place a model call's outcome reaches the client: route headers, the cost
+// header (or trailer, for a stream), the body or the SSE stream, an error event when
+// the upstream breaks mid-stream. Returns what the account and log stages need.
+import type { ServerResponse } from 'node:http';
+import { GatewayError } from './canonical/errors.ts';
+import type { Usage } from './canonical/types.ts';
+import { costFor } from './account.ts';
+import type { CallResult, CallState } from './call-state.ts';
+import { drained } from './http/drain.ts';
+import { sendError } from './http/send.ts';
+import { asSaidBy, billedUsage, type ModelCall, type Outcome } from './invoke.ts';
+import { pipeRelay } from './providers/relay-stream.ts';
+
+const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
+
+type Of<K extends Outcome['kind']> = Extract<Outcome, { kind: K }>;
+type Rendered = Omit<CallResult, 'attempts' | 'deployment' | 'model'>;
+
+export async function respond(state: CallState, call: ModelCall, outcome: Outcome): Promise<CallResult> {
+  const rendered = await render(state, call, outcome);
+  if (rendered.error && !state.res.headersSent) sendError(state, rendered.error);
+  const attempts = outcome.attempts.slice();
+  // The answering attempt, as it ended: its final status, billed usage and whole duration.
+  const last = attempts.length - 1;
+  attempts[last] = { ...attempts[last], status: rendered.status, usage: rendered.usage, errorCode: rendered.error?.code, latencyMs: Math.round(performance.now() - outcome.startedAt) };
+  return { ...rendered, attempts, deployment: outcome.deployment, model: outcome.model };
+}
+
+function render(state: CallState, call: ModelCall, outcome: Outcome): Promise<Rendered> | Rendered {
+  switch (outcome.kind) {
+    case 'relayed-body':
+      return sendBody(state, outcome, outcome.status, outcome.body, outcome.usage);
+    case 'json':
+      return sendBody(state, outcome, 200, outcome.body, outcome.usage);
+    case 'response': {
+      const { response, usage } = outcome;
+      const out = JSON.stringify(state.api.render({ ...response, usage }, call.request, response.model || outcome.model.id));
+      return sendBody(state, outcome, 200, out, usage);
+    }
+    case 'failed':
+      return { status: outcome.error.status, usage: outcome.usage, costUsd: costFor(outcome.usage, outcome.model), error: outcome.error };
+    case 'relayed-stream':
+      return sendRelayedStream(state, call, outcome);
+    case 'events':
+      return sendEvents(state, call, outcome);
+  }
+}
+
+function setRouteHeaders(state: CallState, outcome: Outcome, warnings?: readonly string[]): void {
+  const { res } = state;
+  const route = state.route!;
+  res.setHeader('x-switchyard-model', outcome.model.id);
+  res.setHeader('x-switchyard-provider', outcome.deployment.providerName);
+  res.setHeader('x-switchyard-deployment', outcome.deployment.id);
+  res.setHeader('x-switchyard-route', route.model.tier);
+  res.setHeader('x-switchyard-route-reason', route.reason);
+  if (route.effort) res.setHeader('x-switchyard-reasoning-effort', route.effort);
+  if (route.requestedEffort) res.setHeader('x-switchyard-reasoning-effort-requested', route.requestedEffort);
+  const admitted = state.admitted;
+  if (admitted) for (const name in admitted.headers) res.setHeader(name, admitted.headers[name]);
+  const notes = [...(admitted?.warnings ?? []), ...(warnings ?? [])];
+  if (notes.length > 0) res.setHeader('x-switchyard-warnings', notes.join('; ').replace(/[^\x20-\x7e]/g, '?'));
+}
+
+function sendBody(state: CallState, outcome: Outcome, status: number, body: string | Buffer, usage: Usage): Rendered {
+  const { res } = state;
+  const costUsd = costFor(usage, outcome.model);
+  setRouteHeaders(state, outcome, outcome.warnings);
+  res.setHeader('x-switchyard-cost-usd', costUsd.toFixed(8));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+  return { status, usage, costUsd };
+}
+
+function writeStreamHead(state: CallState, outcome: Outcome, warnings?: readonly string[]): void {
+  setRouteHeaders(state, outcome, warnings);
+  state.res.setHeader('trailer', 'x-switchyard-cost-usd');
+  state.res.writeHead(200, SSE_HEADERS);
+}
+
+function finishStream(res: ServerResponse, costUsd: number): void {
+  if (res.writableEnded || res.destroyed) return;
+  res.addTrailers({ 'x-switchyard-cost-usd': costUsd.toFixed(8) });
+  res.end();
+}
+
+async function sendRelayedStream(state: CallState, call: ModelCall, outcome: Of<'relayed-stream'>): Promise<Rendered> {
+  const { res } = state;
+  const { stream, tap, deployment } = outcome;
+  if (!stream.clientClosed) writeStreamHead(state, outcome);
+  const target = {
+    res,
+    masker: call.gateway.masker,
+    errorEvent: (error: GatewayError) => state.api.encoder(call.request, outcome.model.id, call.body).encode({ type: 'error', error: asSaidBy(call.gateway, error, deployment) }),
+  };
+  const relayed = await pipeRelay(stream, target);
+  const usage = await billedUsage(call, outcome.model, tap.usage, tap.contentEvents, []);
+  const costUsd = costFor(usage, outcome.model);
+  finishStream(res, costUsd);
+  const ttftMs = tap.firstContentAt ? Math.round(tap.firstContentAt - state.startedAt) : undefined;
+  const status = relayed.clientClosed ? 499 : relayed.error ? relayed.error.status : 200;
+  return { status, usage, costUsd, ttftMs, error: relayed.error };
+}
+
+async function sendEvents(state: CallState, call: ModelCall, outcome: Of<'events'>): Promise<Rendered> {
+  const { res } = state;
+  const encoder = state.api.encoder(call.request, outcome.model.id, call.body);
+  let usage: Usage | undefined;
+  let error: GatewayError | undefined;
+  let ttftMs: number | undefined;
+  let contentEvents = 0;
+  let headWritten = false;
+  try {
+    for await (let event of outcome.events) {
+      if (!headWritten) {
+        writeStreamHead(state, outcome, event.type === 'start' ? event.warnings : undefined);
+        headWritten = true;
+      }
+      if (event.type === 'finish') usage = event.usage;
+      else if (event.type === 'error') {
+        error = asSaidBy(call.gateway, event.error, outcome.deployment);
+        usage = event.usage;
+        event = { ...event, error };
+      } else if (event.type !== 'start' && contentEvents++ === 0) ttftMs = Math.round(performance.now() - state.startedAt);
+      const text = encoder.encode(event);
+      if (text.length > 0 && !res.write(text)) await drained(res);
+      if (res.destroyed) break;
+    }
+  } catch (err) {
+    if (!headWritten || (!res.destroyed && !(err instanceof GatewayError))) throw err;
+    error = err instanceof GatewayError ? err : undefined;
+  }
+  const billed = await billedUsage(call, outcome.model, usage, contentEvents, []);
+  const costUsd = costFor(billed, outcome.model);
+  finishStream(res, costUsd);
+  const status = res.destroyed && !error ? 499 : error ? error.status : 200;
+  return { status, usage: billed, costUsd, ttftMs, error };
+}
