@@ -7,9 +7,18 @@ import type { Admitted, CostEstimate } from './services.ts';
 import { usageProblems, type UsageField } from './providers/usage.ts';
 import { countInputTokens, countTextTokens } from './tokens/count.ts';
 
-export function estimateCost(request: CanonicalRequest, route: Route): CostEstimate {
+/**
+ * What admission reserves. With a fallback chain it is the chain's worst case (the most
+ * any one of its models could cost), so a hard budget holds whichever model answers.
+ */
+export function estimateCost(request: CanonicalRequest, route: Route, fallbacks: readonly ModelInfo[] = []): CostEstimate {
   const maxOutputTokens = request.maxOutputTokens ?? route.model.maxOutputTokens;
-  return { inputTokens: route.inputTokens, maxOutputTokens, worstCaseUsd: worstCaseCost(route.inputTokens, maxOutputTokens, route.model.pricing) };
+  let worstCaseUsd = worstCaseCost(route.inputTokens, maxOutputTokens, route.model.pricing);
+  for (const model of fallbacks) {
+    const output = request.maxOutputTokens ?? model.maxOutputTokens;
+    worstCaseUsd = Math.max(worstCaseUsd, worstCaseCost(route.inputTokens, output, model.pricing));
+  }
+  return { inputTokens: route.inputTokens, maxOutputTokens, worstCaseUsd };
 }
 
 /** Admission may lower (or default) the output cap; the request then carries it. */

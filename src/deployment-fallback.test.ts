@@ -6,11 +6,17 @@ import type { ModelInfo } from './catalog/types.ts';
 import type { Deployment } from './providers/types.ts';
 import { compose, type Invoke, type InvokeWrapper, type ModelCall, type Outcome } from './invoke.ts';
 import { withDeploymentFallback } from './deployment-fallback.ts';
+import { Resilience } from './resilience.ts';
+import { CircuitBreaker, MemoryBreakerStore } from './routing/breaker.ts';
 
 const model = { id: 'm' } as ModelInfo;
 const deployment = (id: string) => ({ id, providerName: id.split(':')[0], weight: 1 }) as Deployment;
 const candidates = [deployment('a:m#0'), deployment('b:m#1'), deployment('c:m#2')];
-const inOrder = (ds: Deployment[]) => ds;
+// Config order, no waits: what each test asserts is where the attempts went.
+const inOrder = () => {
+  const resilience = new Resilience({ strategyFor: () => 'priority', retry: { retries: 2, on: 'next', baseDelayMs: 0 }, breaker: new CircuitBreaker(new MemoryBreakerStore()) });
+  return () => resilience;
+};
 const call = { model, candidates, signal: new AbortController().signal } as unknown as ModelCall;
 const failure = (status: number) => new GatewayError({ status, type: 'upstream_error', code: `e${status}`, message: `failed with ${status}`, source: 'provider:x' });
 
@@ -33,7 +39,7 @@ function upstream(statuses: number[]): Invoke & { calls: ModelCall[] } {
 
 test('a retryable failure moves to the next deployment, each attempt a fresh call, every attempt recorded with its model', async () => {
   const next = upstream([503]);
-  const outcome = await withDeploymentFallback(inOrder)(next)(call);
+  const outcome = await withDeploymentFallback(inOrder())(next)(call);
   assert.deepEqual(next.calls.map((c) => c.deployment?.id), ['a:m#0', 'b:m#1']);
   assert.notEqual(next.calls[0], next.calls[1]);
   assert.equal(call.deployment, undefined, 'the caller\'s call is not mutated');
@@ -43,13 +49,13 @@ test('a retryable failure moves to the next deployment, each attempt a fresh cal
 
 test('a failure the caller caused (4xx but 429) is not tried elsewhere', async () => {
   const next = upstream([400]);
-  await assert.rejects(withDeploymentFallback(inOrder)(next)(call), (err: GatewayError) => err.code === 'e400');
+  await assert.rejects(withDeploymentFallback(inOrder())(next)(call), (err: GatewayError) => err.code === 'e400');
   assert.equal(next.calls.length, 1);
 });
 
 test('when every deployment fails, the error names each attempt', async () => {
   const next = upstream([429, 502, 429]);
-  await assert.rejects(withDeploymentFallback(inOrder)(next)(call), (err: GatewayError) =>
+  await assert.rejects(withDeploymentFallback(inOrder())(next)(call), (err: GatewayError) =>
     err.code === 'all_upstreams_failed' && err.status === 429 && /a:m#0 → 429 e429; b:m#1 → 502 e502; c:m#2 → 429 e429/.test(err.message));
   assert.equal(next.calls.length, 3);
 });
@@ -58,7 +64,7 @@ test('a call whose client has gone is not tried again', async () => {
   const abort = new AbortController();
   abort.abort();
   const next = upstream([503]);
-  await assert.rejects(withDeploymentFallback(inOrder)(next)({ ...call, signal: abort.signal }), (err: GatewayError) => err.code === 'e503');
+  await assert.rejects(withDeploymentFallback(inOrder())(next)({ ...call, signal: abort.signal }), (err: GatewayError) => err.code === 'e503');
   assert.equal(next.calls.length, 1);
 });
 

@@ -13,6 +13,8 @@ import { discoverModels } from './providers/discover.ts';
 import { verifyDiscoveredModels } from './config/routing.ts';
 import { secretMaskerFor, type SecretMasker } from './providers/secrets.ts';
 import { RefusalCounts } from './ledger/refusals.ts';
+import { resilienceFor, type Resilience } from './resilience.ts';
+import { listDeployments } from './admin/deployments.ts';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -26,6 +28,8 @@ export interface Gateway {
   masker: SecretMasker;
   /** Model calls refused before authentication succeeded, by reason code (they write no ledger row). */
   refusals: RefusalCounts;
+  /** Balancers, circuit breakers and retry options of every model call (src/resilience.ts). */
+  resilience: Resilience;
   /** Open requests, for graceful shutdown. */
   inflight: number;
   shuttingDown: boolean;
@@ -62,6 +66,7 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
   }
   // Routing config that names discovered models is checked once they are known.
   for (const warning of verifyDiscoveredModels(config.routing, catalog, undiscovered)) log.warn(warning);
+  const resilience = resilienceFor(config.routing, config.fallbacks, config.redisUrl, log);
   const access = await createAccessServices({
     store: config.postgresUrl ? 'postgres' : 'sqlite',
     sqlitePath: config.dbPath,
@@ -72,6 +77,7 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     timezone: config.timezone,
     ...config.access,
     catalog: () => catalog.available(),
+    deployments: () => listDeployments({ resilience, models: () => catalog.available(), deploymentsOf: (model) => catalog.deployments(model) }),
     log: (level, message, fields) => log[level](fields ?? {}, message),
   });
   const open = config.gatewayKeys.length === 0 && !config.masterKey;
@@ -86,6 +92,7 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     log,
     masker,
     refusals: new RefusalCounts(),
+    resilience,
     inflight: 0,
     shuttingDown: false,
     adminHandler: access.adminHandler,
@@ -93,6 +100,7 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     async close() {
       if (ledger !== access.ledger) await ledger.close();
       await access.close();
+      await resilience.close();
     },
   };
 }

@@ -5,7 +5,7 @@
 // interceptors; each attempt gets a fresh ModelCall. src/respond.ts renders the outcome.
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError } from './canonical/errors.ts';
-import type { CanonicalRequest, CanonicalResponse, StreamEvent, Usage } from './canonical/types.ts';
+import type { CanonicalRequest, CanonicalResponse, ReasoningEffort, StreamEvent, Usage } from './canonical/types.ts';
 import type { ModelInfo } from './catalog/types.ts';
 import { billableUsage, countAnswerTokens, estimatedUsage } from './account.ts';
 import type { InboundApi, RelayChanges } from './api/inbound.ts';
@@ -38,6 +38,10 @@ export interface ModelCall {
   readonly deployment?: Deployment;
   /** What the gateway decided that a relayed body must reflect. */
   readonly changes: RelayChanges;
+  /** The reasoning level the caller asked for (before mapping to this model's), for a fallback model's own mapping. */
+  readonly requestedEffort?: ReasoningEffort;
+  /** The models to fall back to when every deployment failed: the configured chain, those the key may use. */
+  readonly fallbacks?: readonly ModelInfo[];
 }
 
 interface OutcomeBase {

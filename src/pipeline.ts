@@ -17,11 +17,16 @@ import { estimateCost, applyOutputCap, costFor } from './account.ts';
 import type { CallResult, CallState } from './call-state.ts';
 import { compose, invoke, type ModelCall } from './invoke.ts';
 import { withDeploymentFallback } from './deployment-fallback.ts';
+import { attemptsOf, fallbackModels, withModelFallback } from './model-fallback.ts';
 import { respond } from './respond.ts';
 import type { Gateway } from './gateway.ts';
+import type { ModelInfo } from './catalog/types.ts';
 
-/** A model call as the pipeline makes it: one attempt per deployment until one answers. */
-const invokeModel = compose(invoke, withDeploymentFallback());
+/**
+ * A model call as the pipeline makes it: attempts over the model's deployments (balanced,
+ * breaker-guarded, retried), then over the models of its fallback chain.
+ */
+const invokeModel = compose(invoke, withModelFallback(), withDeploymentFallback());
 
 export async function handleModelCall(gateway: Gateway, api: InboundApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = `req_${randomUUID().replaceAll('-', '')}`;
@@ -42,18 +47,20 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
     stream = request.stream;
     state.route = await resolveRoute(gateway.catalog, request, api.endpoint);
     request.reasoningEffort = state.route.effort;
-    state.admitted = await gateway.admission.admit(state.principal, state.route.model, estimateCost(request, state.route), {
+    // A fallback model is one the key may use too (allowed models), and its price is reserved up front.
+    const fallbacks = fallbackModels(gateway, state.route.model.id).filter((model) => gateway.isModelAllowed(state.principal!, model));
+    state.admitted = await gateway.admission.admit(state.principal, state.route.model, estimateCost(request, state.route, fallbacks), {
       requestId, endpoint: api.endpoint, requestedMaxOutputTokens: request.maxOutputTokens ?? null,
     });
     applyOutputCap(request, state.admitted);
-    const call = modelCall(gateway, state, request, body);
+    const call = modelCall(gateway, state, request, body, fallbacks);
     result = await respond(state, call, await invokeModel(call));
     settle(state, result);
   } catch (err) {
     state.admitted?.release();
     const error = err instanceof GatewayError ? err : internalError(requestId);
     if (!(err instanceof GatewayError)) gateway.log.error({ requestId, err }, 'unhandled error in pipeline');
-    result = { status: error.status, usage: emptyUsage(), costUsd: 0, attempts: [], error };
+    result = { status: error.status, usage: emptyUsage(), costUsd: 0, attempts: [...attemptsOf(err)], error };
     sendError(state, error);
   } finally {
     record(gateway, state, result, modelRequested, stream);
@@ -66,11 +73,11 @@ function settle(state: CallState, result: CallResult): void {
   else state.admitted.settle(result.usage, result.costUsd);
 }
 
-function modelCall(gateway: Gateway, state: CallState, request: CanonicalRequest, body: Record<string, unknown>): ModelCall {
+function modelCall(gateway: Gateway, state: CallState, request: CanonicalRequest, body: Record<string, unknown>, fallbacks: ModelInfo[]): ModelCall {
   const route = state.route!;
   return {
     gateway, requestId: state.requestId, api: state.api, request, body, clientHeaders: state.req.headers, signal: state.signal,
-    model: route.model, candidates: route.deployments,
+    model: route.model, candidates: route.deployments, requestedEffort: route.requestedEffort ?? route.effort, fallbacks,
     changes: { effort: route.requestedEffort !== undefined ? route.effort : undefined, outputCap: state.admitted?.outputCap },
   };
 }

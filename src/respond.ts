@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { GatewayError } from './canonical/errors.ts';
 import type { Usage } from './canonical/types.ts';
 import { costFor } from './account.ts';
-import type { CallResult, CallState } from './call-state.ts';
+import type { Attempt, CallResult, CallState } from './call-state.ts';
 import { drained } from './http/drain.ts';
 import { sendError } from './http/send.ts';
 import { asSaidBy, billedUsage, type ModelCall, type Outcome } from './invoke.ts';
@@ -56,10 +56,24 @@ function setRouteHeaders(state: CallState, outcome: Outcome, warnings?: readonly
   res.setHeader('x-switchyard-route-reason', route.reason);
   if (route.effort) res.setHeader('x-switchyard-reasoning-effort', route.effort);
   if (route.requestedEffort) res.setHeader('x-switchyard-reasoning-effort-requested', route.requestedEffort);
+  res.setHeader('x-switchyard-attempts', String(outcome.attempts.length));
+  if (outcome.attempts.length > 1) res.setHeader('x-switchyard-fallback', fallbackNote(outcome.attempts));
+  // Another model answered with no attempt on the routed one: each of its deployments was refused by its breaker.
+  else if (outcome.model.id !== route.model.id) res.setHeader('x-switchyard-fallback', `from ${route.model.id}: every deployment paused by its circuit breaker`);
   const admitted = state.admitted;
   if (admitted) for (const name in admitted.headers) res.setHeader(name, admitted.headers[name]);
   const notes = [...(admitted?.warnings ?? []), ...(warnings ?? [])];
   if (notes.length > 0) res.setHeader('x-switchyard-warnings', notes.join('; ').replace(/[^\x20-\x7e]/g, '?'));
+}
+
+/** What the attempts before the answering one came to: `from <model> at <deployment>: <status> <code>`, each. */
+function fallbackNote(attempts: readonly Attempt[]): string {
+  let note = '';
+  for (let i = 0; i < attempts.length - 1; i++) {
+    const a = attempts[i];
+    note += `${i === 0 ? '' : ', '}from ${a.model.id} at ${a.deployment.id}: ${a.status}${a.errorCode ? ` ${a.errorCode}` : ''}`;
+  }
+  return note.replace(/[^\x20-\x7e]/g, '?');
 }
 
 function sendBody(state: CallState, outcome: Outcome, status: number, body: string | Buffer, usage: Usage): Rendered {

@@ -68,6 +68,8 @@ export interface AccessConfig {
   keyCacheTtlMs?: number;
   /** Largest admin JSON body; default 1 MiB. */
   adminMaxBodyBytes?: number;
+  /** GET /admin/deployments' rows (src/admin/deployments.ts). */
+  deployments?: () => Promise<object[]>;
 }
 
 export interface AccessServices {
@@ -143,7 +145,7 @@ export async function createAccessServices(config: AccessConfig): Promise<Access
     store,
     counters,
     admin,
-    adminHandler: createAdminHandler({ service: admin, masterKey, maxBodyBytes: config.adminMaxBodyBytes, log }),
+    adminHandler: createAdminHandler({ service: admin, masterKey, maxBodyBytes: config.adminMaxBodyBytes, log, deployments: config.deployments }),
     reconcile,
     close: () => {
       closing ??= (async () => {

@@ -15,6 +15,8 @@ export interface AdminHandlerDeps {
   /** Largest JSON body accepted; default 1 MiB. */
   maxBodyBytes?: number;
   log?: Logger;
+  /** GET /admin/deployments: each deployment's breaker and balancing numbers (deployments.ts). */
+  deployments?: () => Promise<object[]>;
 }
 
 export type AdminHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
@@ -34,7 +36,7 @@ interface Route {
 
 const ID = '([A-Za-z0-9_.-]+)';
 
-function routes(service: AdminService): Route[] {
+function routes(service: AdminService, deployments?: () => Promise<object[]>): Route[] {
   const query = (url: URL) => Object.fromEntries(url.searchParams);
   const list = async (data: Promise<unknown[]>) => ({ object: 'list', data: await data });
   return [
@@ -55,6 +57,7 @@ function routes(service: AdminService): Route[] {
     { method: 'DELETE', path: new RegExp(`^/admin/budgets/${ID}$`), run: ({ match }) => service.deleteBudget(match[1]) },
     { method: 'GET', path: /^\/admin\/usage$/, run: async ({ url }) => ({ object: 'list', ...(await service.usage(query(url))) }) },
     { method: 'GET', path: /^\/admin\/requests$/, run: async ({ url }) => ({ object: 'list', ...(await service.requests(query(url))) }) },
+    ...(deployments ? [{ method: 'GET' as const, path: /^\/admin\/deployments$/, run: () => list(deployments()) }] : []),
   ];
 }
 
@@ -64,7 +67,7 @@ function created(result: { record: object; key: string }): object {
 }
 
 export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
-  const table = routes(deps.service);
+  const table = routes(deps.service, deps.deployments);
   const masterDigest = deps.masterKey ? digest(deps.masterKey) : undefined;
   const maxBody = deps.maxBodyBytes ?? 1 << 20;
   return async (req, res, url) => {
