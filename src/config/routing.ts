@@ -7,6 +7,7 @@
 // provider with `discover: true`), a name not known yet is kept, and
 // verifyDiscoveredModels checks it, with the same file:line message, once discovery is done.
 import type { ConfigFile } from './schema.ts';
+import type { RetryOptions } from '../routing/retry-policy.ts';
 import type { ProviderInstance } from './providers.ts';
 import { invalidConfig } from './errors.ts';
 import { fieldName, type FieldPath } from './locate.ts';
@@ -18,22 +19,8 @@ export type { Strategy } from './routing-defaults.ts';
 export { STRATEGIES } from './routing-defaults.ts';
 export type { ModelLookup } from './known-models.ts';
 
-/** Field for field the RetryOptions of src/routing/retry-policy.ts. */
-export interface RetryPolicy {
-  /** Retries after the first call (0: never): up to 1 + retries calls of one model. */
-  retries: number;
-  /** Retry on the deployment that failed, or on the model's next one. */
-  on: 'same' | 'next';
-  /** The first backoff; it doubles per retry, with jitter, up to maxDelayMs. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** The longest Retry-After / retry-after-ms honoured; a longer one moves on without waiting. */
-  retryAfterCeilingMs: number;
-  /** One attempt's limit; also bounded by the deployment's timeoutMs and what is left of deadlineMs. */
-  attemptTimeoutMs: number;
-  /** The whole request's limit: every attempt, every wait, every fallback model. */
-  deadlineMs: number;
-}
+/** The retry policy as src/routing/retry-policy.ts takes it (one type, read from config here). */
+export type RetryPolicy = RetryOptions;
 
 /** The configurable part of src/routing/breaker.ts's BreakerPolicy, with its names. */
 export interface BreakerSettings {
