@@ -66,7 +66,7 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
   }
   // Routing config that names discovered models is checked once they are known.
   for (const warning of verifyDiscoveredModels(config.routing, catalog, undiscovered)) log.warn(warning);
-  const resilience = resilienceFor(config.routing, config.fallbacks, config.redisUrl, log);
+  const resilience = resilienceFor(config.routing, config.fallbacks, { url: config.redisUrl, prefix: config.access.redisPrefix }, log);
   const access = await createAccessServices({
     store: config.postgresUrl ? 'postgres' : 'sqlite',
     sqlitePath: config.dbPath,

@@ -8,11 +8,13 @@
 // Budgets: admission reserved the chain's worst case (account.ts estimateCost over the
 // model and its chain), so whichever model answers, a hard budget holds; the settlement
 // then charges the model that answered.
+import { GatewayError } from './canonical/errors.ts';
 import { resolveEffort } from './catalog/catalog.ts';
 import type { ModelInfo } from './catalog/types.ts';
 import type { Attempt } from './call-state.ts';
 import type { Gateway } from './gateway.ts';
 import type { Invoke, InvokeWrapper, ModelCall } from './invoke.ts';
+import { checkCapabilities, checkContextWindow, checkEachInput, checkEndpoint } from './routing/resolve.ts';
 import { classifyFailure } from './routing/retry-policy.ts';
 
 /** Failed attempts an error stands for, so an outer wrapper can keep them in the record. */
@@ -42,6 +44,7 @@ export function withModelFallback(): InvokeWrapper {
   return (next: Invoke): Invoke => async (call) => {
     let earlier: Attempt[] = [];
     let error: unknown;
+    const skipped: string[] = [];
     try {
       return await next(call);
     } catch (err) {
@@ -51,18 +54,47 @@ export function withModelFallback(): InvokeWrapper {
       earlier = [...attemptsOf(err)];
       for (const model of chain) {
         if (!classifyFailure(error).retryable || call.signal.aborted) break;
+        const unfit = await whyUnfit(call, model);
+        if (unfit) {
+          skipped.push(`fallback ${model.id} skipped: ${unfit}`);
+          continue;
+        }
         try {
           const outcome = await next(onModel(call, model));
-          return { ...outcome, attempts: [...earlier, ...outcome.attempts] };
+          return { ...outcome, attempts: [...earlier, ...outcome.attempts], warnings: [...outcome.warnings, ...skipped] };
         } catch (failed) {
           error = failed;
           earlier = [...earlier, ...attemptsOf(failed)];
         }
       }
     }
+    if (skipped.length > 0 && error instanceof GatewayError) error = withSkips(error, skipped);
     if (typeof error === 'object' && error !== null) rememberAttempts(error, earlier);
     throw error;
   };
+}
+
+/** Why a fallback model cannot take this request (the route stage's own checks), or undefined when it can. */
+async function whyUnfit(call: ModelCall, model: ModelInfo): Promise<string | undefined> {
+  const { endpoint } = call.api;
+  try {
+    checkEndpoint(model, endpoint);
+    checkCapabilities(call.request, model);
+    if (endpoint === 'embeddings') await checkEachInput(call.gateway.catalog, call.request, model);
+    else await checkContextWindow(call.gateway.catalog, call.request, model);
+    return undefined;
+  } catch (err) {
+    if (err instanceof GatewayError) return `${err.code} (${err.message})`;
+    throw err;
+  }
+}
+
+/** The last failure, its message saying which fallback models were passed over and why. */
+function withSkips(error: GatewayError, skipped: readonly string[]): GatewayError {
+  return new GatewayError({
+    status: error.status, type: error.type, code: error.code, param: error.param, headers: error.headers, source: error.source,
+    message: `${error.message} (${skipped.join('; ')})`,
+  });
 }
 
 /** A fresh call to another model: its deployments, its reasoning level for what the caller asked. */

@@ -61,7 +61,7 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
     const error = err instanceof GatewayError ? err : internalError(requestId);
     if (!(err instanceof GatewayError)) gateway.log.error({ requestId, err }, 'unhandled error in pipeline');
     result = { status: error.status, usage: emptyUsage(), costUsd: 0, attempts: [...attemptsOf(err)], error };
-    sendError(state, error);
+    sendError(state, error, result.attempts.length);
   } finally {
     record(gateway, state, result, modelRequested, stream);
   }

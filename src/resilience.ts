@@ -71,8 +71,8 @@ function sameDeployments(a: readonly Deployment[], b: readonly Deployment[]): bo
 }
 
 /** From the validated config: the strategy per model, the retry options, the breaker and its store. */
-export function resilienceFor(routing: RoutingConfig, fallbacks: ReadonlyMap<string, readonly string[]>, redisUrl: string | undefined, log: Logger): Resilience {
-  const store: BreakerStore = redisUrl ? new RedisBreakerStore({ url: redisUrl }) : new MemoryBreakerStore();
+export function resilienceFor(routing: RoutingConfig, fallbacks: ReadonlyMap<string, readonly string[]>, redis: { url?: string; prefix?: string }, log: Logger): Resilience {
+  const store: BreakerStore = redis.url ? new RedisBreakerStore({ url: redis.url, prefix: redis.prefix }) : new MemoryBreakerStore();
   const { consecutiveFailures, errorRate, minRequests, windowMs, coolDownMs } = routing.breaker;
   const breaker = new CircuitBreaker(store, {
     policy: { consecutiveFailures, errorRate, minRequests, windowMs, coolDownMs },

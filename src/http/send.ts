@@ -17,7 +17,8 @@ export interface ErrorTarget {
   requestId?: string;
 }
 
-export function sendError(target: ErrorTarget, error: GatewayError): void {
+/** `attempts`: upstream attempts made before the failure (all failed), told in x-switchyard-attempts. */
+export function sendError(target: ErrorTarget, error: GatewayError, attempts = 0): void {
   const { res } = target;
   if (res.headersSent) {
     if (!res.writableEnded) res.end();
@@ -27,6 +28,9 @@ export function sendError(target: ErrorTarget, error: GatewayError): void {
   res.statusCode = error.status;
   // Which side refused: the gateway itself, or the named provider.
   res.setHeader('x-switchyard-error-source', error.source);
+  if (attempts > 0) res.setHeader('x-switchyard-attempts', String(attempts));
+  // No attempt answered, so there is no fallback to report (respond may have set one before failing).
+  res.removeHeader('x-switchyard-fallback');
   const limits = target.admitted?.headers;
   if (limits) for (const name in limits) res.setHeader(name, limits[name]);
   const headers = error.responseHeaders();

@@ -79,7 +79,7 @@ export function providerNotConfigured(model: ModelInfo): GatewayError {
   });
 }
 
-function checkEndpoint(model: ModelInfo, endpoint: Endpoint): void {
+export function checkEndpoint(model: ModelInfo, endpoint: Endpoint): void {
   const embedding = model.endpoints.includes('embeddings');
   if (endpoint === 'embeddings' && !embedding) {
     throw invalidRequest(`'${model.id}' is not an embedding model. Use an embedding model such as text-embedding-3-small (GET /v1/models lists them under endpoints: embeddings).`, 'model', 'model_not_embedding');
@@ -90,7 +90,7 @@ function checkEndpoint(model: ModelInfo, endpoint: Endpoint): void {
 }
 
 /** Embedding windows apply to each input on its own. */
-async function checkEachInput(catalog: Catalog, request: CanonicalRequest, model: ModelInfo): Promise<number> {
+export async function checkEachInput(catalog: Catalog, request: CanonicalRequest, model: ModelInfo): Promise<number> {
   let total = 0;
   for (const [i, message] of request.messages.entries()) {
     const one = { ...request, messages: [message] };
@@ -106,7 +106,7 @@ async function checkEachInput(catalog: Catalog, request: CanonicalRequest, model
   return total;
 }
 
-function checkCapabilities(request: CanonicalRequest, model: ModelInfo): void {
+export function checkCapabilities(request: CanonicalRequest, model: ModelInfo): void {
   if (!model.modalities.input.includes('image') && request.messages.some((m) => m.role === 'user' && m.content.some((p) => p.type === 'image'))) {
     throw invalidRequest(`'${model.id}' does not take image input. Use a model with vision (GET /v1/models shows input modalities), or send text only.`, 'messages', 'image_input_not_supported');
   }
@@ -123,7 +123,7 @@ const EXACT_COUNT_FROM = 8_192;
  * bound decides small requests for free; larger ones are counted with the real
  * tokenizer (about 40 ms per MB), so budgets reserve what the prompt really costs.
  */
-async function checkContextWindow(catalog: Catalog, request: CanonicalRequest, model: ModelInfo): Promise<number> {
+export async function checkContextWindow(catalog: Catalog, request: CanonicalRequest, model: ModelInfo): Promise<number> {
   const bound = inputTokenUpperBound(request);
   if (bound <= model.contextWindow && bound <= EXACT_COUNT_FROM) return bound;
   const tokens = await countInputTokens(request);
