@@ -1,5 +1,5 @@
 // Balancing strategies, driven with the OpenAI SDK through the gateway against two fake
-// deployments of one model, one fast (~5 ms) and one slow (~60 ms), counting the requests
+// deployments of one model, one fast (~5 ms) and one slow (~250 ms), counting the requests
 // each got. The assertions are on counts only: which deployment the gateway chose.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,7 +42,8 @@ let client: OpenAI;
 
 before(async () => {
   fast = await startFake(5);
-  slow = await startFake(60);
+  // Far apart, so the gateway's own per-request time on a loaded machine cannot even the split out.
+  slow = await startFake(250);
   // The slow deployment is listed first everywhere, so configured order alone would favour it.
   gw = await startGateway({
     env: { SWITCHYARD_API_KEYS: GATEWAY_KEY },
