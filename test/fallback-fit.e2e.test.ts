@@ -4,10 +4,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { readFixtureText } from '../src/testing/fixtures.ts';
 import { startGateway, ledgerRow, type TestGateway } from './support/gateway.ts';
+import { serveOnLoopback } from './support/loopback.ts';
 import { GATEWAY_KEY } from './support/stack.ts';
 
 const ANSWER = readFixtureText('openai/chat-basic.json');
@@ -30,13 +30,7 @@ async function startFake(status: number): Promise<Fake> {
       res.writeHead(status, { 'content-type': 'application/json' }).end(body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-  fake.close = () => new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-  return fake;
+  return Object.assign(fake, await serveOnLoopback(server));
 }
 
 let down: Fake;

@@ -3,12 +3,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { startMockUpstream, type MockUpstream } from '../src/mock-upstream/index.ts';
 import { readFixtureText } from '../src/testing/fixtures.ts';
 import { startGateway, ledgerRow, type TestGateway } from './support/gateway.ts';
+import { serveOnLoopback } from './support/loopback.ts';
 import { GATEWAY_KEY } from './support/stack.ts';
 
 interface Failure { status: number; headers?: Record<string, string>; hang?: boolean }
@@ -34,13 +34,7 @@ async function startFake(script: Fake['script']): Promise<Fake> {
       res.writeHead(failure.status, { 'content-type': 'application/json', ...failure.headers }).end(body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-  fake.close = () => new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-  return fake;
+  return Object.assign(fake, await serveOnLoopback(server));
 }
 
 let mock: MockUpstream;
