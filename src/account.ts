@@ -39,14 +39,15 @@ export function estimatedUsage(inputTokens: number, outputTokens: number): Usage
  * The usage to bill: the provider's, except where its numbers cannot be token counts
  * (see src/providers/usage.ts) or exceed what the model can do; those are replaced by
  * the gateway's own count, and `warnings` says so. Without reported usage, the count.
- * The same value is booked to the spend and written to the ledger.
+ * The same value is booked to the spend and written to the ledger. `outputEstimate` is
+ * called only when the count is needed (it walks the whole answer).
  */
-export async function billableUsage(reported: Usage | undefined, request: CanonicalRequest, model: ModelInfo, outputEstimate: number, warnings: string[]): Promise<Usage> {
-  if (!reported) return estimatedUsage(await countInputTokens(request), outputEstimate);
+export async function billableUsage(reported: Usage | undefined, request: CanonicalRequest, model: ModelInfo, outputEstimate: () => number, warnings: string[]): Promise<Usage> {
+  if (!reported) return estimatedUsage(await countInputTokens(request), outputEstimate());
   if (reportsNothing(reported)) {
     // An answer whose usage is absent (read as all zeros): every prompt has tokens, so count them.
     warnings.push('the provider reported no usage for this answer; the gateway\'s own count was billed instead');
-    return estimatedUsage(await countInputTokens(request), outputEstimate);
+    return estimatedUsage(await countInputTokens(request), outputEstimate());
   }
   const problems = [...usageProblems(reported), ...beyondModel(reported, request, model)];
   if (problems.length === 0) return reported;
@@ -54,7 +55,7 @@ export async function billableUsage(reported: Usage | undefined, request: Canoni
   const usage: Usage = {
     inputTokens: bad.has('inputTokens') ? await countInputTokens(request) : reported.inputTokens,
     cachedInputTokens: bad.has('cachedInputTokens') || bad.has('inputTokens') ? 0 : reported.cachedInputTokens,
-    outputTokens: bad.has('outputTokens') ? outputEstimate : reported.outputTokens,
+    outputTokens: bad.has('outputTokens') ? outputEstimate() : reported.outputTokens,
     reasoningTokens: bad.has('reasoningTokens') || bad.has('outputTokens') ? 0 : reported.reasoningTokens,
   };
   const cacheWrite = bad.has('cacheWriteTokens') || bad.has('inputTokens') ? 0 : reported.cacheWriteTokens;

@@ -103,7 +103,7 @@ export function asSaidBy(gateway: Gateway, error: GatewayError, deployment: Depl
 }
 
 /** Provider usage checked (the gateway's count where it is not valid); a fallback is logged. */
-export async function billedUsage(call: ModelCall, model: ModelInfo, reported: Usage | undefined, outputEstimate: number, warnings: string[]): Promise<Usage> {
+export async function billedUsage(call: ModelCall, model: ModelInfo, reported: Usage | undefined, outputEstimate: () => number, warnings: string[]): Promise<Usage> {
   const before = warnings.length;
   const usage = await billableUsage(reported, call.request, model, outputEstimate, warnings);
   if (warnings.length > before) call.gateway.log.warn({ requestId: call.requestId, model: model.id }, warnings[warnings.length - 1]);
@@ -147,7 +147,7 @@ async function relayedBody(call: ModelCall, deployment: Deployment, startedAt: n
   // Nothing was sent yet: a garbage answer is an error the next deployment may do better on.
   if (json === undefined) throw invalidUpstreamResponse(deployment, raw.length === 0 ? 'an empty body' : 'a body that is not a JSON object (cut short, or not JSON at all)');
   const warnings: string[] = [];
-  const usage = await billedUsage(call, call.model, call.api.relay!.usage(json), countAnswerTokens(json), warnings);
+  const usage = await billedUsage(call, call.model, call.api.relay!.usage(json), () => countAnswerTokens(json), warnings);
   if (call.gateway.masker.leaks(text)) {
     text = call.gateway.masker.mask(text);
     raw = Buffer.from(text);
@@ -182,6 +182,6 @@ async function translate(call: ModelCall, deployment: Deployment, startedAt: num
   }
   const response = await adapter.complete(request, target, ctx);
   const warnings = response.warnings ? [...response.warnings] : [];
-  const usage = await billedUsage(call, call.model, response.usage, countAnswerTokens(response.content), warnings);
+  const usage = await billedUsage(call, call.model, response.usage, () => countAnswerTokens(response.content), warnings);
   return { ...base(call, deployment, startedAt, 200, warnings, usage), kind: 'response', response, usage };
 }

@@ -4,12 +4,12 @@
 // (Authentication runs before the body is read, so an unauthenticated caller cannot
 // make the gateway buffer and parse megabytes.)
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { GatewayError, internalError } from './canonical/errors.ts';
 import type { CanonicalRequest, Usage } from './canonical/types.ts';
 import { emptyUsage } from './canonical/types.ts';
 import type { InboundApi } from './api/inbound.ts';
 import { readBody, parseJsonBody } from './http/body.ts';
+import { newRequestId } from './http/request-id.ts';
 import { sendError } from './http/send.ts';
 import { presentedKey } from './keys/presented-key.ts';
 import { resolveRoute } from './routing/resolve.ts';
@@ -29,7 +29,7 @@ import type { ModelInfo } from './catalog/types.ts';
 const invokeModel = compose(invoke, withModelFallback(), withDeploymentFallback());
 
 export async function handleModelCall(gateway: Gateway, api: InboundApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const requestId = `req_${randomUUID().replaceAll('-', '')}`;
+  const requestId = newRequestId();
   const abort = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) abort.abort();

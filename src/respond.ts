@@ -108,7 +108,7 @@ async function sendRelayedStream(state: CallState, call: ModelCall, outcome: Of<
     errorEvent: (error: GatewayError) => state.api.encoder(call.request, outcome.model.id, call.body).encode({ type: 'error', error: asSaidBy(call.gateway, error, deployment) }),
   };
   const relayed = await pipeRelay(stream, target);
-  const usage = await billedUsage(call, outcome.model, tap.usage, tap.contentEvents, []);
+  const usage = await billedUsage(call, outcome.model, tap.usage, () => tap.contentEvents, []);
   const costUsd = costFor(usage, outcome.model);
   finishStream(res, costUsd);
   const ttftMs = tap.firstContentAt ? Math.round(tap.firstContentAt - state.startedAt) : undefined;
@@ -144,7 +144,7 @@ async function sendEvents(state: CallState, call: ModelCall, outcome: Of<'events
     if (!headWritten || (!res.destroyed && !(err instanceof GatewayError))) throw err;
     error = err instanceof GatewayError ? err : undefined;
   }
-  const billed = await billedUsage(call, outcome.model, usage, contentEvents, []);
+  const billed = await billedUsage(call, outcome.model, usage, () => contentEvents, []);
   const costUsd = costFor(billed, outcome.model);
   finishStream(res, costUsd);
   const status = res.destroyed && !error ? 499 : error ? error.status : 200;

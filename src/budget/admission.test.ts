@@ -2,6 +2,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { roundUsd } from '../catalog/cost.ts';
@@ -117,7 +119,13 @@ function budgetProofs(name: string, open: () => Promise<TestServices>, skip?: st
         const estimate = estimateFor(frontier, 1000, 1000); // $0.035
         const first = await services.admission.admit(principal, frontier, estimate);
         if (dbPath) {
-          // Read through a second connection: the row is committed, not just queued.
+          // Written to the journal before admit resolved: a kill -9 now would not lose it.
+          const journal = readdirSync(`${dbPath}.inflight`).map((f) => readFileSync(join(`${dbPath}.inflight`, f), 'utf8')).join('');
+          const line = journal.split('\n').find((l) => l.includes(first.id));
+          assert.ok(line, 'the reservation is in the journal');
+          assert.deepEqual(pick(JSON.parse(line).row), { status: 'open', reservedUnits: 3_500_000 });
+          // And in the database after the next fold, read through a second connection.
+          await services.store.flush();
           const other = new DatabaseSync(dbPath);
           const row = other.prepare('SELECT status, reserved_units FROM reservations WHERE id = ?').get(first.id) as { status: string; reserved_units: number };
           other.close();
@@ -189,3 +197,7 @@ test('a soft budget never refuses and fires the spend alert webhook once per win
     hook.close();
   }
 });
+
+function pick(row: { status: string; reservedUnits: number }): { status: string; reservedUnits: number } {
+  return { status: row.status, reservedUnits: row.reservedUnits };
+}

@@ -19,6 +19,8 @@ export interface ReconcileOptions {
 
 export async function reconcileReservations(options: ReconcileOptions): Promise<number> {
   const { store, counters, self } = options;
+  // A dead process's journal first: what it held only there becomes rows (closed or open).
+  await store.recoverJournals();
   const [open, instances] = await Promise.all([store.openReservations(), store.instances()]);
   const owners = new Set([...open.map((r) => r.owner), ...instances.map((i) => i.id)]);
   owners.delete(self.id);

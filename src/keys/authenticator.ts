@@ -20,9 +20,18 @@ export interface KeyAuthenticatorOptions {
 
 interface StaticKey { digest: Buffer; principal: Principal }
 
+/** Tokens that were verified, bounded: a flood of wrong keys never enters it. */
+const MAX_VERIFIED = 10_000;
+
 export class KeyAuthenticator implements Authenticator {
   private readonly directory: KeyDirectory;
   private readonly staticKeys: StaticKey[];
+  /**
+   * A token already verified → the static principal it is, or the hash a virtual key is
+   * looked up by: no SHA-256 per request. A virtual key's row still comes from the
+   * directory (cached ≤ 1 s), so a revoke applies as soon as before.
+   */
+  private readonly verified = new Map<string, Principal | string>();
 
   constructor(options: KeyAuthenticatorOptions) {
     this.directory = options.directory;
@@ -36,12 +45,34 @@ export class KeyAuthenticator implements Authenticator {
   async authenticate(header: string | undefined): Promise<Principal> {
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : header?.trim();
     if (!token) throw missingKey();
+    const known = this.verified.get(token);
+    if (typeof known === 'object') return known;
+    if (known !== undefined) return this.virtualKey(token, known);
     const digest = createHash('sha256').update(token).digest();
-    for (const key of this.staticKeys) if (timingSafeEqual(digest, key.digest)) return key.principal;
+    for (const key of this.staticKeys) {
+      if (timingSafeEqual(digest, key.digest)) {
+        this.remember(token, key.principal);
+        return key.principal;
+      }
+    }
     if (!isWellFormedKey(token)) throw notAKey(token);
-    const found = await this.directory.lookupHash(digest.toString('hex'));
-    if (!found || !found.row || !found.principal) throw unknownKey(token);
+    return this.virtualKey(token, digest.toString('hex'));
+  }
+
+  private async virtualKey(token: string, hash: string): Promise<Principal> {
+    const found = await this.directory.lookupHash(hash);
+    if (!found || !found.row || !found.principal) {
+      this.verified.delete(token);
+      throw unknownKey(token);
+    }
+    this.remember(token, hash);
     return checkUsable(found, token);
+  }
+
+  private remember(token: string, value: Principal | string): void {
+    if (this.verified.has(token)) return;
+    if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
+    this.verified.set(token, value);
   }
 }
 

@@ -2,7 +2,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
 import { SqliteWriter } from './sqlite-writer.ts';
-import type { PlainOp } from './sqlite-writer.ts';
 
 const { path, timezone } = workerData as { path: string; timezone: string };
 const db = new DatabaseSync(path);
@@ -11,9 +10,9 @@ db.exec('PRAGMA synchronous = NORMAL');
 db.exec('PRAGMA busy_timeout = 5000');
 const writer = new SqliteWriter(db, timezone);
 
-parentPort!.on('message', ({ id, ops }: { id: number; ops: PlainOp[] }) => {
+parentPort!.on('message', ({ id, lines, replay }: { id: number; lines: string; replay: boolean }) => {
   try {
-    parentPort!.postMessage({ id, result: writer.commit(ops) });
+    parentPort!.postMessage({ id, result: writer.commitLines(lines, replay) });
   } catch (error) {
     parentPort!.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
   }

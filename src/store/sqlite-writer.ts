@@ -1,19 +1,23 @@
 // The request-path writes of the SQLite store (reservations, their settlement, request
 // rows), one batch per transaction. It runs in a worker thread so the SQL work of every
 // request is done off the event loop; `SqliteWriter` itself is plain and synchronous.
+// A batch crosses to the thread as one string (the ops' journal lines), not as objects
+// to clone.
+//
+// A request whose reservation opens and closes within one batch, and whose request row
+// is in it too, is written as that one row: no reservation row, and its cost joins the
+// batch's spend, summed per day, key, project and model. The row is also what makes a
+// replay of the same lines harmless: a request row already there books nothing.
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
-import type { LedgerEntry } from '../services.ts';
 import { localDay } from '../budget/periods.ts';
 import { LEDGER_COLUMNS, ledgerColumns, reservationColumns } from './rows.ts';
 import { resolvedCost, type StoredEntry } from './sanitize.ts';
-import type { ReservationRow, ReservationStatus } from './types.ts';
+import type { ReservationRow } from './types.ts';
+import type { PlainOp } from './write-queue.ts';
 
-/** A write without its promise callbacks: what crosses to the writer thread. */
-export type PlainOp =
-  | { kind: 'reserve'; row: ReservationRow }
-  | { kind: 'finish'; id: string; status: Exclude<ReservationStatus, 'open'>; units: number | null }
-  | { kind: 'ledger'; entries: StoredEntry[] };
+type FinishOp = Extract<PlainOp, { kind: 'finish' }>;
+type ReserveOp = Extract<PlainOp, { kind: 'reserve' }>;
 
 /** What a batch did: per finish op whether it closed its reservation; ops and rows refused alone. */
 export interface CommitResult {
@@ -38,16 +42,21 @@ export class SqliteWriter {
   private readonly db: DatabaseSync;
   private readonly timezone: string;
   private readonly insertReservation: StatementSync;
+  private readonly replayReservation: StatementSync;
   private readonly closeReservation: StatementSync;
   private readonly bookSpend: StatementSync;
   private readonly insertRequest: StatementSync;
   private readonly bookedCost: StatementSync;
+  private readonly addSpend: StatementSync;
 
   constructor(db: DatabaseSync, timezone: string) {
     this.db = db;
     this.timezone = timezone;
     const reservationCols = Object.keys(reservationColumns(PLACEHOLDER_RESERVATION));
-    this.insertReservation = db.prepare(`INSERT INTO reservations (${reservationCols.join(', ')}) VALUES (${reservationCols.map(q).join(', ')})`);
+    const insertSql = `INSERT INTO reservations (${reservationCols.join(', ')}) VALUES (${reservationCols.map(q).join(', ')})`;
+    this.insertReservation = db.prepare(insertSql);
+    // A replayed journal line may find its reservation there already: nothing changes.
+    this.replayReservation = db.prepare(`${insertSql} ON CONFLICT (id) DO NOTHING`);
     // A null cost (one that could not be trusted) bills the reserved worst case.
     this.closeReservation = db.prepare(`UPDATE reservations SET status = ?, cost_units = COALESCE(?, reserved_units), finished_at = ? WHERE id = ? AND status = 'open'`);
     this.bookSpend = db.prepare(
@@ -60,28 +69,48 @@ export class SqliteWriter {
       `INSERT INTO requests (${LEDGER_COLUMNS.join(', ')}) VALUES (${LEDGER_COLUMNS.map(q).join(', ')}) ON CONFLICT (request_id, attempt) DO NOTHING`,
     );
     this.bookedCost = db.prepare(`SELECT SUM(COALESCE(cost_units, reserved_units)) AS units FROM reservations WHERE request_id = ?`);
+    this.addSpend = db.prepare(
+      `INSERT INTO spend_daily (day, key_id, project_id, model, cost_units) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (day, key_id, project_id, model) DO UPDATE SET cost_units = cost_units + excluded.cost_units`,
+    );
+  }
+
+  /**
+   * Commit a batch given as its ops' JSON lines, joined by newlines. `replay`: lines of a
+   * dead process's journal, some of which may be committed already.
+   */
+  commitLines(lines: string, replay = false): CommitResult {
+    return this.commit(lines.split('\n').map((line) => JSON.parse(line) as PlainOp), replay);
   }
 
   /**
    * Commit one batch. A row the database refuses fails alone (SQLite aborts the statement,
    * not the transaction); any other error (busy, I/O) rolls the whole batch back.
    */
-  commit(ops: PlainOp[]): CommitResult {
+  commit(ops: PlainOp[], replay = false): CommitResult {
     const now = new Date().toISOString();
     const result: CommitResult = { closed: [], failed: [], dropped: [] };
+    const batch = new BatchPlan(ops);
+    const spend = new Map<string, number>();
     this.db.exec('BEGIN IMMEDIATE');
     try {
       ops.forEach((op, index) => {
         try {
-          if (op.kind === 'reserve') this.insertReservation.run(...(Object.values(reservationColumns(op.row)) as SQLInputValue[]));
-          else if (op.kind === 'finish') result.closed.push(this.finish(op, now));
-          else for (const entry of op.entries) this.insertEntry(entry, result);
+          if (op.kind === 'reserve') {
+            if (!batch.merged.has(op.row.id)) (replay ? this.replayReservation : this.insertReservation).run(...(Object.values(reservationColumns(op.row)) as SQLInputValue[]));
+          } else if (op.kind === 'finish') {
+            const merged = batch.merged.get(op.id);
+            result.closed.push(merged ? this.settleAsRow(merged.reserve, op, merged.entry, spend, result, now, replay) : this.finish(op, now));
+          } else {
+            for (const entry of op.entries) if (!batch.mergedEntries.has(entry)) this.insertEntry(entry, result);
+          }
         } catch (error) {
           if (!isRowError(error)) throw error;
           if (op.kind === 'finish') result.closed.push(false);
           result.failed.push({ op: index, error: errorText(error) });
         }
       });
+      for (const [key, units] of spend) this.addSpend.run(...(key.split('\u0000') as SQLInputValue[]), units);
       this.db.exec('COMMIT');
     } catch (error) {
       this.db.exec('ROLLBACK');
@@ -91,7 +120,7 @@ export class SqliteWriter {
   }
 
   /** Close a reservation and book its cost, both or neither. */
-  private finish(op: Extract<PlainOp, { kind: 'finish' }>, now: string): boolean {
+  private finish(op: FinishOp, now: string): boolean {
     this.db.exec('SAVEPOINT finish');
     try {
       const didClose = Number(this.closeReservation.run(op.status, op.units, now, op.id).changes) > 0;
@@ -105,6 +134,33 @@ export class SqliteWriter {
     }
   }
 
+  /**
+   * A request opened and closed in this batch: its request row carries the settlement. The
+   * spend is booked only when the row is new (a replayed line finds it there). A row the
+   * database refuses falls back to a reservation row, which books the spend instead.
+   * On replay, the reservation may have been committed open before the process died: it
+   * is closed here too, or reconciliation would bill it a second time.
+   */
+  private settleAsRow(reserve: ReserveOp, finish: FinishOp, entry: StoredEntry, spend: Map<string, number>, result: CommitResult, now: string, replay: boolean): boolean {
+    const row = reserve.row;
+    const units = finish.units ?? row.reservedUnits;
+    const costed = entry.costFromReservation ? { ...entry, costUsd: resolvedCost(entry, units) } : entry;
+    try {
+      const inserted = Number(this.insertRequest.run(...(Object.values(ledgerColumns(costed, localDay(Date.parse(entry.time), this.timezone), true)) as SQLInputValue[])).changes) > 0;
+      if (replay) this.closeReservation.run(finish.status, finish.units, now, row.id);
+      if (inserted && units > 0) {
+        const key = `${row.day}\u0000${row.keyId}\u0000${row.projectId ?? ''}\u0000${row.model}`;
+        spend.set(key, (spend.get(key) ?? 0) + units);
+      }
+      return inserted;
+    } catch (error) {
+      if (!isRowError(error)) throw error;
+      result.dropped.push({ requestId: entry.requestId, attempt: entry.attempt, error: errorText(error) });
+      (replay ? this.replayReservation : this.insertReservation).run(...(Object.values(reservationColumns(row)) as SQLInputValue[]));
+      return this.finish(finish, now);
+    }
+  }
+
   private insertEntry(entry: StoredEntry, result: CommitResult): void {
     const costed = entry.costFromReservation
       ? { ...entry, costUsd: resolvedCost(entry, bookedUnits(this.bookedCost.get(entry.requestId))) }
@@ -114,6 +170,38 @@ export class SqliteWriter {
     } catch (error) {
       if (!isRowError(error)) throw error;
       result.dropped.push({ requestId: entry.requestId, attempt: entry.attempt, error: errorText(error) });
+    }
+  }
+}
+
+/**
+ * Which reservations of a batch settle as their request row: opened, closed, and with
+ * their request's first row (attempt 0) in the same batch, in that order or with the row
+ * after the close.
+ */
+class BatchPlan {
+  readonly merged = new Map<string, { reserve: ReserveOp; entry: StoredEntry }>();
+  readonly mergedEntries = new Set<StoredEntry>();
+
+  constructor(ops: PlainOp[]) {
+    const reserves = new Map<string, ReserveOp>();
+    const closing = new Map<string, ReserveOp>();
+    for (const op of ops) {
+      if (op.kind === 'reserve') reserves.set(op.row.id, op);
+      else if (op.kind === 'finish') {
+        const reserve = reserves.get(op.id);
+        if (reserve && reserve.row.requestId && !closing.has(reserve.row.requestId)) closing.set(reserve.row.requestId, reserve);
+      }
+    }
+    if (closing.size === 0) return;
+    for (const op of ops) {
+      if (op.kind !== 'ledger') continue;
+      for (const entry of op.entries) {
+        const reserve = entry.attempt === 0 ? closing.get(entry.requestId) : undefined;
+        if (!reserve || this.merged.has(reserve.row.id)) continue;
+        this.merged.set(reserve.row.id, { reserve, entry });
+        this.mergedEntries.add(entry);
+      }
     }
   }
 }
@@ -144,13 +232,14 @@ export class SqliteWriterThread {
     this.worker.on('exit', (code) => this.failAll(new Error(`the SQLite writer thread stopped (exit code ${code})`)));
   }
 
-  commit(ops: PlainOp[]): Promise<CommitResult> {
+  /** Commit a batch given as its ops' JSON lines, joined by newlines. */
+  commitLines(lines: string, replay = false): Promise<CommitResult> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject });
       // Held open only while a write is in flight, so an idle store never keeps the process alive.
       this.worker.ref();
-      this.worker.postMessage({ id, ops });
+      this.worker.postMessage({ id, lines, replay });
     });
   }
 

@@ -2,7 +2,10 @@
 // group-committed by a WriteQueue: one transaction per batch, never one per request.
 // synchronous=NORMAL in WAL mode makes a commit survive the process being killed (the
 // WAL is in the OS page cache) without an fsync per commit; only power loss can lose
-// the last commits.
+// the last commits. Once a process has claimed its instance, its writes are first made
+// durable in its journal (<db>.inflight/, see journal.ts), with the same guarantee, and
+// committed to the database every ~100 ms; a process that starts on the same file
+// replays the journals of dead ones (recoverJournals).
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import type { LedgerEntry } from '../services.ts';
 import { schemaStatements } from './schema.ts';
@@ -10,9 +13,10 @@ import {
   budgetColumns, keyColumns, requestsQuery, spendQuery,
   toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toUsageRow, usageQuery, encodeCursor,
 } from './rows.ts';
-import { WriteQueue, type WriteOp, type WriteQueueOptions } from './write-queue.ts';
-import { SqliteWriter, SqliteWriterThread, type PlainOp } from './sqlite-writer.ts';
+import { plainOp, WriteQueue, type WriteOp, type WriteQueueOptions } from './write-queue.ts';
+import { SqliteWriter, SqliteWriterThread } from './sqlite-writer.ts';
 import { SqliteInstanceLocks } from './sqlite-instance-lock.ts';
+import { Journal, readDeadSegments, removeSegments } from './journal.ts';
 import type {
   BudgetPatch, BudgetRow, BudgetScope, InstanceRow, KeyPatch, KeyRow, ProjectPatch, ProjectRow, RequestPage, RequestQuery,
   ReservationRow, ReservationStatus, SpendScope, Store, UsageQuery, UsageRow,
@@ -25,7 +29,13 @@ export interface SqliteStoreOptions extends WriteQueueOptions {
   timezone?: string;
   /** Commit request-path writes on a worker thread (default for files). */
   writerThread?: boolean;
+  /**
+   * Make request-path writes durable in a journal before they are committed (default for
+   * files, from claimInstance on). false: a reservation waits for its commit instead.
+   */
+  journal?: boolean;
 }
+
 
 type Row = Record<string, unknown>;
 const q = () => '?';
@@ -42,6 +52,8 @@ export class SqliteStore implements Store {
   private readonly writer: SqliteWriter | SqliteWriterThread;
   private readonly onError: (message: string, error: unknown) => void;
   private readonly locks: SqliteInstanceLocks;
+  private readonly useJournal: boolean;
+  private journal: Journal | undefined;
   private closed = false;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -58,6 +70,12 @@ export class SqliteStore implements Store {
       : new SqliteWriterThread(this.path, this.timezone);
     this.writes = new WriteQueue((ops) => this.commit(ops), options);
     this.locks = new SqliteInstanceLocks(this.path);
+    this.useJournal = this.path !== ':memory:' && options.journal !== false;
+  }
+
+  /** Where this store's processes keep their journals. */
+  get journalDir(): string {
+    return `${this.path}.inflight`;
   }
 
   // --- keys ---
@@ -180,8 +198,9 @@ export class SqliteStore implements Store {
 
   private async commit(ops: WriteOp[]): Promise<void> {
     if (this.closed) throw new Error('store is closed');
-    const plain: PlainOp[] = ops.map(plainOp);
-    const { closed, failed, dropped } = await this.writer.commit(plain);
+    let lines = '';
+    for (let i = 0; i < ops.length; i++) lines += (i > 0 ? '\n' : '') + (ops[i].line ?? JSON.stringify(plainOp(ops[i])));
+    const { closed, failed, dropped } = await this.writer.commitLines(lines);
     for (const row of dropped) {
       this.onError(`request row ${row.requestId} (attempt ${row.attempt}) was refused by the database and dropped`, new Error(row.error));
     }
@@ -228,6 +247,33 @@ export class SqliteStore implements Store {
 
   async claimInstance(id: string): Promise<void> {
     this.locks.claim(id);
+    if (this.useJournal && !this.journal) {
+      this.journal = new Journal(this.journalDir, id, this.onError);
+      this.writes.useJournal(this.journal);
+    }
+  }
+
+  /**
+   * Commit what dead processes left in their journals (idempotent: a line already
+   * committed changes nothing), then delete those journals. Reservations they left open
+   * are then open rows, for reconciliation to bill.
+   */
+  async recoverJournals(): Promise<number> {
+    if (!this.useJournal) return 0;
+    let replayed = 0;
+    for (const dead of await readDeadSegments(this.journalDir, (owner) => this.instanceAlive(owner))) {
+      if (dead.lines.length === 0) {
+        await removeSegments(dead.files);
+        continue;
+      }
+      // One transaction for all of it: a reservation, its close and its row must meet in
+      // one batch to be recognised as a request already written (see SqliteWriter).
+      const { dropped } = await this.writer.commitLines(dead.lines.join('\n'), true);
+      for (const row of dropped) this.onError(`replayed request row ${row.requestId} was refused by the database and dropped`, new Error(row.error));
+      replayed += dead.lines.length;
+      await removeSegments(dead.files);
+    }
+    return replayed;
   }
 
   async instanceAlive(id: string): Promise<boolean> {
@@ -258,6 +304,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.writes.flush();
+    await this.journal?.close();
     this.closed = true;
     if (this.writer instanceof SqliteWriterThread) await this.writer.close();
     this.locks.releaseAll();
@@ -289,10 +336,4 @@ export class SqliteStore implements Store {
       throw error;
     }
   }
-}
-
-function plainOp(op: WriteOp): PlainOp {
-  if (op.kind === 'reserve') return { kind: 'reserve', row: op.row };
-  if (op.kind === 'finish') return { kind: 'finish', id: op.id, status: op.status, units: op.units };
-  return { kind: 'ledger', entries: op.entries };
 }

@@ -231,6 +231,12 @@ export interface Store {
    */
   finishReservation(id: string, status: Exclude<ReservationStatus, 'open'>, costUnits: number): Promise<boolean>;
   openReservations(): Promise<ReservationRow[]>;
+  /**
+   * Commit the writes dead processes left in their journals (SQLite; see journal.ts), so
+   * their open reservations are rows reconciliation sees. Returns the lines replayed;
+   * 0 for a store without journals.
+   */
+  recoverJournals(): Promise<number>;
 
   /** Queue request-log rows (duplicates of request id + attempt are ignored). */
   appendLedger(entries: LedgerEntry[]): Promise<void>;

@@ -1,7 +1,11 @@
 // Group commit: writes from many concurrent requests are gathered and committed in one
-// transaction, one commit at a time. A reservation asks for an immediate commit (the
-// request waits for it); settlements and ledger rows ride along or wait for the timer.
+// transaction, one commit at a time. Without a journal, a reservation asks for an
+// immediate commit (the request waits for it); settlements and ledger rows ride along or
+// wait for the timer. With a journal (src/store/journal.ts) a reservation is durable once
+// its journal line is written, so every write waits for the timer: the store sees one
+// transaction per ~100 ms, and the request never waits for it.
 import type { LedgerEntry } from '../services.ts';
+import type { Journal, JournalSegment } from './journal.ts';
 import { sanitizeLedgerEntry, sanitizeReservation, settlementUnits, type StoredEntry } from './sanitize.ts';
 import type { ReservationRow, ReservationStatus } from './types.ts';
 
@@ -10,6 +14,9 @@ interface Pending<T> {
   reject(error: unknown): void;
   /** Commit attempts so far; background writes are retried a few times. */
   tries: number;
+  /** With a journal: the op as its journal line, and the segment holding it. */
+  line?: string;
+  segment?: JournalSegment;
 }
 
 export type WriteOp =
@@ -46,6 +53,7 @@ export class WriteQueue {
   private readonly commitBatch: CommitBatch;
   private readonly onError: (message: string, error: unknown) => void;
   private readonly onWarn: (message: string, fields: Record<string, unknown>) => void;
+  private journal: Journal | undefined;
 
   constructor(commitBatch: CommitBatch, options: WriteQueueOptions = {}) {
     this.commitBatch = commitBatch;
@@ -54,6 +62,11 @@ export class WriteQueue {
     this.maxQueued = options.maxQueued ?? 200_000;
     this.onError = options.onError ?? (() => {});
     this.onWarn = options.onWarn ?? (() => {});
+  }
+
+  /** From now on, writes are durable once in `journal` and all wait for the timer. */
+  useJournal(journal: Journal): void {
+    this.journal = journal;
   }
 
   // Every write is sanitised here, before it joins a batch (see sanitize.ts).
@@ -67,9 +80,21 @@ export class WriteQueue {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (this.journal) return this.reserveInJournal(clean, this.journal);
     return new Promise((resolve, reject) => {
       this.queue.push({ kind: 'reserve', row: clean, resolve, reject, tries: 0 });
       this.scheduleNow();
+    });
+  }
+
+  /** Durable once its journal line is written; committed with the next batch. */
+  private reserveInJournal(row: ReservationRow, journal: Journal): Promise<void> {
+    const op: WriteOp = { kind: 'reserve', row, resolve: noop, reject: noop, tries: 0 };
+    this.push(op);
+    return journal.whenWritten().catch((error) => {
+      // The request is refused; the reservation it never used is closed with it.
+      void this.finish(row.id, 'released', 0).catch(noop);
+      throw error;
     });
   }
 
@@ -77,8 +102,7 @@ export class WriteQueue {
     const clean = settlementUnits(units);
     if (clean === null) this.onWarn('settled with an invalid cost; billing the reserved worst case', { reservation: id, units: String(units) });
     return new Promise((resolve, reject) => {
-      this.queue.push({ kind: 'finish', id, status, units: clean, resolve, reject, tries: 0 });
-      this.scheduleLater();
+      this.push({ kind: 'finish', id, status, units: clean, resolve, reject, tries: 0 });
     });
   }
 
@@ -92,9 +116,21 @@ export class WriteQueue {
       clean[i] = sanitized.value;
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ kind: 'ledger', entries: clean, resolve, reject, tries: 0 });
-      this.scheduleLater();
+      this.push({ kind: 'ledger', entries: clean, resolve, reject, tries: 0 });
     });
+  }
+
+  private push(op: WriteOp): void {
+    if (this.journal) {
+      op.line = JSON.stringify(plainOp(op));
+      op.segment = this.journal.append(op.line);
+      // From here the line is the op: the objects it was made of are let go at once
+      // rather than kept ~100 ms for the batch (they would outlive the young generation).
+      if (op.kind === 'reserve') op.row = SHED_ROW;
+      else if (op.kind === 'ledger') op.entries = SHED_ENTRIES;
+    }
+    this.queue.push(op);
+    this.scheduleLater();
   }
 
   /** Commit everything queued now, including what arrives while committing. */
@@ -134,7 +170,7 @@ export class WriteQueue {
     this.committing = this.run(batch).finally(() => {
       this.committing = undefined;
       if (this.queue.length > 0) {
-        if (this.queue.some((op) => op.kind === 'reserve')) this.scheduleNow();
+        if (!this.journal && this.queue.some((op) => op.kind === 'reserve')) this.scheduleNow();
         else this.scheduleLater();
       }
     });
@@ -144,11 +180,12 @@ export class WriteQueue {
   private async run(batch: WriteOp[]): Promise<void> {
     try {
       await this.commitBatch(batch);
+      if (this.journal) for (const op of batch) this.journal.committed(op.segment!);
     } catch (error) {
       for (const op of batch) {
         op.tries++;
-        // A reservation's request is waiting: it fails now. Background writes retry.
-        if (op.kind === 'reserve' || op.tries >= MAX_TRIES) op.reject(error);
+        // Without a journal a reservation's request is waiting: it fails now. Background writes retry.
+        if ((op.kind === 'reserve' && !this.journal) || op.tries >= MAX_TRIES) this.giveUp(op, error);
         else this.queue.push(op);
       }
       this.onError(`store write of ${batch.length} operations failed`, error);
@@ -161,10 +198,36 @@ export class WriteQueue {
     if (index < 0) return;
     const [dropped] = this.queue.splice(index, 1);
     const error = new Error('request log queue full: the store is not keeping up');
-    dropped.reject(error);
+    this.giveUp(dropped, error);
     this.onError('dropped queued request-log rows', error);
   }
+
+  /** Not committed: the caller hears of it, and its journal segment is kept for the next start to replay. */
+  private giveUp(op: WriteOp, error: unknown): void {
+    if (op.segment) this.journal!.pin(op.segment);
+    op.reject(error);
+  }
 }
+
+/** A write without its promise callbacks: its journal line, and what crosses to the SQLite writer thread. */
+export type PlainOp =
+  | { kind: 'reserve'; row: ReservationRow }
+  | { kind: 'finish'; id: string; status: Exclude<ReservationStatus, 'open'>; units: number | null }
+  | { kind: 'ledger'; entries: StoredEntry[] };
+
+export function plainOp(op: WriteOp): PlainOp {
+  if (op.kind === 'reserve') return { kind: 'reserve', row: op.row };
+  if (op.kind === 'finish') return { kind: 'finish', id: op.id, status: op.status, units: op.units };
+  return { kind: 'ledger', entries: op.entries };
+}
+
+function noop(): void {}
+
+const SHED_ROW: ReservationRow = Object.freeze({
+  id: '', requestId: null, owner: '', keyId: '', projectId: null, model: '', endpoint: null, day: '', createdAt: '',
+  reservedUnits: 0, inputTokens: 0, maxOutputTokens: 0, charges: [], status: 'open',
+}) as ReservationRow;
+const SHED_ENTRIES: StoredEntry[] = [];
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
