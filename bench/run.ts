@@ -4,7 +4,8 @@
 //
 //   npm run bench                      every suite (about 3-4 minutes on 2 cores)
 //   npm run bench -- --quick           shorter rounds, 300 streams: a smoke run
-//   npm run bench -- --suite latency   only some suites: latency, streaming, memory, bodies
+//   npm run bench -- --suite latency   only some suites: latency, streaming, memory, bodies, crash
+//   npm run bench -- --suite crash     kill -9 cycles under load on SQLite and PostgreSQL (10; 3 with --quick)
 //   npm run bench -- --scenario gateway only some gateway scenarios (see bench/scenarios.ts)
 //   npm run bench -- --suite latency --scenario gateway --profile /tmp/prof
 //                                      gateways run under --cpu-prof; prints where their CPU went
@@ -20,13 +21,14 @@ import { latencySuite } from './suites/latency.ts';
 import { streamingSuite } from './suites/streaming.ts';
 import { streamMemorySuite } from './suites/stream-memory.ts';
 import { largeBodySuite } from './suites/large-bodies.ts';
+import { crashSuite } from './suites/crash.ts';
 import { gatewayRatios, targetChecks } from './report/results.ts';
 import type { BenchResults } from './report/results.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderLatencyPlot } from './report/plot.ts';
 import { summarizeProfiles } from './profile-summary.ts';
 
-const SUITES = ['latency', 'streaming', 'memory', 'bodies'] as const;
+const SUITES = ['latency', 'streaming', 'memory', 'bodies', 'crash'] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -88,6 +90,11 @@ async function main(): Promise<void> {
   if (suites.includes('bodies')) {
     log('Large request bodies:');
     results.largeBodies = await withTopology(results, { kind: 'mock', flags: [] }, (t) => largeBodySuite(t, { sizesMb: [1, 4], samples: quick ? 3 : 8, oversizeMb: 20 }, log));
+  }
+  if (suites.includes('crash')) {
+    const cycles = quick ? 3 : 10;
+    log(`Crash: ${cycles} kill -9 cycles under mixed stream and non-stream load, each restarted on the same store:`);
+    results.crash = await crashSuite({ cycles, workers: 12, killAfterMs: [250, 750] }, log);
   }
   results.checks = targetChecks(results);
   results.meta.seconds = (performance.now() - started) / 1000;

@@ -104,6 +104,23 @@ export function renderMarkdown(results: BenchResults): string {
       );
     }
   }
+  if (results.crash) {
+    out.push('## Crash: kill -9 under load, restarted on the same store', '');
+    out.push(
+      table(
+        ['store', 'counters', 'cycles', 'served', 'rows', 'missing', 'duplicate', 'interrupted', 'missing at ready (worst)', 'spend = Σ rows'],
+        results.crash.map((c) =>
+          c.skipped
+            ? [c.store, '–', 'skipped', '–', '–', '–', '–', '–', '–', '–']
+            : [c.store, c.counters ?? '–', String(c.cycles), String(c.served), String(c.rows), String(c.missing), String(c.duplicate), String(c.interrupted), String(c.missingAtReady), c.spendMatches ? `yes ($${f(c.spentUsd, 4)})` : `**no** ($${c.spentUsd} vs $${c.rowsUsd})`],
+        ),
+      ),
+      '',
+      ...results.crash.filter((c) => c.skipped).map((c) => `${c.store} skipped: ${c.skipped}`),
+      'Served: distinct request ids the fake upstream saw (x-client-request-id); rows: attempt-0 rows in the request log after a clean stop and restart. Interrupted: rows the restarted gateway wrote for requests the killed one left open. Missing at ready: served without a row, counted the moment a restart first answered /readyz.',
+      '',
+    );
+  }
   if (results.checks?.length) {
     out.push('## Targets', '');
     out.push(table(['check', 'target', 'measured', ''], results.checks.map((c) => [c.what, c.target, c.value, c.ok ? 'met' : '**missed**'])), '');

@@ -4,6 +4,7 @@ import type { LatencyPoint } from '../suites/latency.ts';
 import type { StreamingPoint } from '../suites/streaming.ts';
 import type { StreamMemoryResult } from '../suites/stream-memory.ts';
 import type { LargeBodyPoint, OversizeResult } from '../suites/large-bodies.ts';
+import type { CrashResult } from '../suites/crash.ts';
 import type { TargetKind } from '../lib/topology.ts';
 import { ratio } from '../lib/stats.ts';
 
@@ -20,6 +21,7 @@ export interface BenchResults {
   streaming?: StreamingPoint[];
   streamMemory?: { streams: number; results: StreamMemoryResult[] };
   largeBodies?: { points: LargeBodyPoint[]; oversize: OversizeResult[] };
+  crash?: CrashResult[];
   ratios?: GatewayRatio[];
   checks?: Check[];
 }
@@ -104,6 +106,11 @@ export function targetChecks(results: BenchResults): Check[] {
       value: `${o.status}, peak RSS +${(grew / MB).toFixed(1)} MB`,
       ok: o.status === 413 && grew <= allowed,
     });
+  }
+  for (const c of results.crash ?? []) {
+    if (c.skipped) continue;
+    checks.push({ what: `crash (${c.store}): missing and duplicate rows over ${c.cycles} cycles`, target: '0 and 0', value: `${c.missing} and ${c.duplicate}`, ok: c.served > 0 && c.missing === 0 && c.duplicate === 0 });
+    checks.push({ what: `crash (${c.store}): budget spend after ${c.cycles} cycles`, target: '= Σ request rows', value: `$${c.spentUsd} vs $${c.rowsUsd}`, ok: c.spendMatches });
   }
   return checks;
 }
