@@ -4,10 +4,10 @@
 // estimate for a model with another tokenizer. The response says which counted
 // (x-switchyard-tokenizer). Nothing is generated, so nothing is reserved or billed.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { GatewayError, internalError } from './canonical/errors.ts';
 import { messagesApi } from './api/inbound.ts';
 import { readBody, parseJsonBody } from './http/body.ts';
+import { newRequestId } from './http/request-id.ts';
 import { presentedKey } from './keys/presented-key.ts';
 import { findModel, providerNotConfigured } from './routing/resolve.ts';
 import { countInputTokens } from './tokens/count.ts';
@@ -23,7 +23,7 @@ import { forwardedHeaders } from './providers/forward-headers.ts';
 const LOCAL_TOKENIZER = 'o200k (local estimate)';
 
 export async function handleCountTokens(gateway: Gateway, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const requestId = `req_${randomUUID().replaceAll('-', '')}`;
+  const requestId = newRequestId();
   res.setHeader('x-request-id', requestId);
   try {
     const principal = await gateway.authenticator.authenticate(presentedKey(req.headers));
