@@ -125,7 +125,7 @@ export class AccessAdmission implements Admission {
       this.options.log('error', 'reservation could not be stored', { reservation: id, error: errorText(error) });
       throw new GatewayError({
         status: 503, type: 'server_error', code: 'store_unavailable',
-        message: 'Switchyard could not record the budget reservation for this request (its store is unavailable), so it was not sent. Retry shortly; if it persists, check the gateway\'s database.',
+        message: 'Switchyard could not record the budget reservation for this request (its store is unavailable), so it was not sent. Retry shortly; if it persists, check the gateway\'s database and the disk it writes to (the gateway log says which).',
       });
     }
     const admitted = new AccessAdmitted(this, id, headers, rates, budgets, principal, now, units);

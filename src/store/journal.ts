@@ -138,8 +138,9 @@ export class Journal {
       waiting?.resolve();
     } catch (error) {
       // The requests waiting on this write are refused (503); later ones try again.
-      this.onError('the reservation journal could not be written', error);
-      waiting?.reject(error);
+      const failure = new Error(`the reservation journal ${segment.path} could not be written (${error instanceof Error ? error.message : String(error)}); check that its disk has space and the gateway may write there`);
+      this.onError('the reservation journal could not be written', failure);
+      waiting?.reject(failure);
     }
     if (segment.closed) this.removeIfDone(segment);
   }

@@ -97,7 +97,7 @@ export class SqliteWriter {
       ops.forEach((op, index) => {
         try {
           if (op.kind === 'reserve') {
-            if (!batch.merged.has(op.row.id)) (replay ? this.replayReservation : this.insertReservation).run(...(Object.values(reservationColumns(op.row)) as SQLInputValue[]));
+            if (!batch.merged.has(op.row.id)) this.insertReservationRow(op.row, replay);
           } else if (op.kind === 'finish') {
             const merged = batch.merged.get(op.id);
             result.closed.push(merged ? this.settleAsRow(merged.reserve, op, merged.entry, spend, result, now, replay) : this.finish(op, now));
@@ -156,9 +156,13 @@ export class SqliteWriter {
     } catch (error) {
       if (!isRowError(error)) throw error;
       result.dropped.push({ requestId: entry.requestId, attempt: entry.attempt, error: errorText(error) });
-      (replay ? this.replayReservation : this.insertReservation).run(...(Object.values(reservationColumns(row)) as SQLInputValue[]));
+      this.insertReservationRow(row, replay);
       return this.finish(finish, now);
     }
+  }
+
+  private insertReservationRow(row: ReservationRow, replay: boolean): void {
+    (replay ? this.replayReservation : this.insertReservation).run(...(Object.values(reservationColumns(row)) as SQLInputValue[]));
   }
 
   private insertEntry(entry: StoredEntry, result: CommitResult): void {

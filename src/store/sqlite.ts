@@ -36,7 +36,6 @@ export interface SqliteStoreOptions extends WriteQueueOptions {
   journal?: boolean;
 }
 
-
 type Row = Record<string, unknown>;
 const q = () => '?';
 /** Numbered placeholders for built queries, which may use a parameter twice. */

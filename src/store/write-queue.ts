@@ -124,10 +124,6 @@ export class WriteQueue {
     if (this.journal) {
       op.line = JSON.stringify(plainOp(op));
       op.segment = this.journal.append(op.line);
-      // From here the line is the op: the objects it was made of are let go at once
-      // rather than kept ~100 ms for the batch (they would outlive the young generation).
-      if (op.kind === 'reserve') op.row = SHED_ROW;
-      else if (op.kind === 'ledger') op.entries = SHED_ENTRIES;
     }
     this.queue.push(op);
     this.scheduleLater();
@@ -222,12 +218,6 @@ export function plainOp(op: WriteOp): PlainOp {
 }
 
 function noop(): void {}
-
-const SHED_ROW: ReservationRow = Object.freeze({
-  id: '', requestId: null, owner: '', keyId: '', projectId: null, model: '', endpoint: null, day: '', createdAt: '',
-  reservedUnits: 0, inputTokens: 0, maxOutputTokens: 0, charges: [], status: 'open',
-}) as ReservationRow;
-const SHED_ENTRIES: StoredEntry[] = [];
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
