@@ -4,7 +4,7 @@
 //
 //   npm run bench                      every suite (about 3-4 minutes on 2 cores)
 //   npm run bench -- --quick           shorter rounds, 300 streams: a smoke run
-//   npm run bench -- --suite latency   only some suites: latency, streaming, memory, bodies, crash
+//   npm run bench -- --suite latency   only some suites: latency, streaming, memory, bodies, crash, router
 //   npm run bench -- --suite crash     kill -9 cycles under load on SQLite and PostgreSQL (10; 3 with --quick)
 //   npm run bench -- --scenario gateway only some gateway scenarios (see bench/scenarios.ts)
 //   npm run bench -- --suite latency --scenario gateway --profile /tmp/prof
@@ -22,13 +22,14 @@ import { streamingSuite } from './suites/streaming.ts';
 import { streamMemorySuite } from './suites/stream-memory.ts';
 import { largeBodySuite } from './suites/large-bodies.ts';
 import { crashSuite } from './suites/crash.ts';
+import { runRouterDecisionBench } from './suites/router-decision.ts';
 import { gatewayRatios, targetChecks } from './report/results.ts';
 import type { BenchResults } from './report/results.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderLatencyPlot } from './report/plot.ts';
 import { summarizeProfiles } from './profile-summary.ts';
 
-const SUITES = ['latency', 'streaming', 'memory', 'bodies', 'crash'] as const;
+const SUITES = ['latency', 'streaming', 'memory', 'bodies', 'crash', 'router'] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -53,8 +54,8 @@ const topologyOptions: TopologyOptions = {
 };
 const log = (line: string) => process.stdout.write(line + '\n');
 
-async function withTopology<T>(results: BenchResults, spec: UpstreamSpec, run: (t: Topology) => Promise<T>): Promise<T> {
-  const topology = await startTopology(spec, topologyOptions);
+async function withTopology<T>(results: BenchResults, spec: UpstreamSpec, run: (t: Topology) => Promise<T>, suite: Suite): Promise<T> {
+  const topology = await startTopology(spec, { ...topologyOptions, suite });
   for (const { id, name, kind } of topology.targets) if (!results.targets.some((t) => t.id === id)) results.targets.push({ id, name, kind });
   try {
     return await run(topology);
@@ -73,28 +74,33 @@ async function main(): Promise<void> {
   if (suites.includes('latency')) {
     log('Non-stream chat, closed-loop load (autocannon):');
     const options = { concurrencies: [1, 16, 64], rounds: quick ? 1 : 3, seconds: quick ? 1 : 1.5, warmupSeconds: quick ? 0.5 : 1 };
-    results.latency = await withTopology(results, { kind: 'mock', flags: [] }, (t) => latencySuite(t, options, log));
+    results.latency = await withTopology(results, { kind: 'mock', flags: [] }, (t) => latencySuite(t, options, log), 'latency');
     results.ratios = gatewayRatios(results.latency, results.targets);
   }
   if (suites.includes('streaming')) {
     log('Streaming (chunk-stamping upstream, a chunk every 5 ms):');
     const options = { firstChunkSamples: quick ? 20 : 60, relayConcurrency: 8, relayChunks: 40, rounds: quick ? 1 : 3, seconds: quick ? 1 : 2 };
-    results.streaming = await withTopology(results, { kind: 'stamp', flags: ['--chunk-delay-ms', '5'] }, (t) => streamingSuite(t, options, log));
+    results.streaming = await withTopology(results, { kind: 'stamp', flags: ['--chunk-delay-ms', '5'] }, (t) => streamingSuite(t, options, log), 'streaming');
   }
   if (suites.includes('memory')) {
     const streams = Number(values.streams ?? (quick ? 300 : 1000));
     log(`Memory with ${streams} open streams (the upstream sends a chunk every 200 ms):`);
-    const memory = await withTopology(results, { kind: 'mock', flags: ['--chunks', '100', '--chunk-delay-ms', '200'] }, (t) => streamMemorySuite(t, { streams, openTimeoutMs: 10_000 }, log));
+    const memory = await withTopology(results, { kind: 'mock', flags: ['--chunks', '100', '--chunk-delay-ms', '200'] }, (t) => streamMemorySuite(t, { streams, openTimeoutMs: 10_000 }, log), 'memory');
     results.streamMemory = { streams, results: memory };
   }
   if (suites.includes('bodies')) {
     log('Large request bodies:');
-    results.largeBodies = await withTopology(results, { kind: 'mock', flags: [] }, (t) => largeBodySuite(t, { sizesMb: [1, 4], samples: quick ? 3 : 8, oversizeMb: 20 }, log));
+    results.largeBodies = await withTopology(results, { kind: 'mock', flags: [] }, (t) => largeBodySuite(t, { sizesMb: [1, 4], samples: quick ? 3 : 8, oversizeMb: 20 }, log), 'bodies');
   }
   if (suites.includes('crash')) {
     const cycles = quick ? 3 : 10;
     log(`Crash: ${cycles} kill -9 cycles under mixed stream and non-stream load, each restarted on the same store:`);
     results.crash = await crashSuite({ cycles, workers: 12, killAfterMs: [250, 750] }, log);
+  }
+  if (suites.includes('router')) {
+    log('Router decision time (the difficulty classifier on a ~4k-token prompt, in-process):');
+    results.router = await runRouterDecisionBench();
+    log(`  ${results.router.promptTokens} tokens: p50 ${results.router.p50Ms.toFixed(3)} ms, p99 ${results.router.p99Ms.toFixed(3)} ms`);
   }
   results.checks = targetChecks(results);
   results.meta.seconds = (performance.now() - started) / 1000;

@@ -31,6 +31,10 @@ export interface GatewayScenario {
   files?: (ctx: ScenarioContext) => Record<string, string>;
   /** Runs once the gateway listens; returns the bearer key to call it with (default: the base key). */
   setup?: (gateway: ServerProcess) => Promise<string | void>;
+  /** The model the latency load asks for (default gpt-5.4-mini). */
+  model?: string;
+  /** Only in these suites (default every suite). */
+  suites?: readonly string[];
 }
 
 /** The key every scenario accepts unless its setup returns another. */
@@ -56,6 +60,14 @@ export const scenarios: GatewayScenario[] = [
     // case, is counted against the limit, settles and is logged.
     env: () => ({ SWITCHYARD_MASTER_KEY: MASTER_KEY }),
     setup: (gateway) => createVirtualKey(gateway.origin, { name: 'bench', budgets: [{ limit_usd: 1_000_000, period: 'month' }], rate_limits: { rpm: 100_000_000 } }),
+  },
+  {
+    id: 'gateway-auto',
+    name: 'gateway, model "auto"',
+    // As npm start, the request routed by the auto-router (classifier, constraints) instead of
+    // naming its model: the difference to "gateway (npm start)" is the router's cost.
+    model: 'auto',
+    suites: ['latency'],
   },
 ];
 

@@ -3,6 +3,7 @@ import type { CanonicalRequest, Usage } from './canonical/types.ts';
 import { costOf, worstCaseCost } from './catalog/cost.ts';
 import type { ModelInfo } from './catalog/types.ts';
 import type { Route } from './routing/resolve.ts';
+import { autoWorstCase } from './router/budget.ts';
 import type { Admitted, CostEstimate } from './services.ts';
 import { usageProblems, type UsageField } from './providers/usage.ts';
 import { countInputTokens, countTextTokens } from './tokens/count.ts';
@@ -18,7 +19,14 @@ export function estimateCost(request: CanonicalRequest, route: Route, fallbacks:
     const output = request.maxOutputTokens ?? model.maxOutputTokens;
     worstCaseUsd = Math.max(worstCaseUsd, worstCaseCost(route.inputTokens, output, model.pricing));
   }
-  return { inputTokens: route.inputTokens, maxOutputTokens, worstCaseUsd };
+  const estimate: CostEstimate = { inputTokens: route.inputTokens, maxOutputTokens, worstCaseUsd };
+  const auto = route.auto;
+  if (auto && (auto.ladder || auto.validator)) {
+    const answering = [route.model, ...fallbacks];
+    estimate.worstCaseFor = (cap) => autoWorstCase(auto, answering, route.inputTokens, cap);
+    estimate.worstCaseUsd = estimate.worstCaseFor(maxOutputTokens);
+  }
+  return estimate;
 }
 
 /** Admission may lower (or default) the output cap; the request then carries it. */

@@ -29,6 +29,18 @@ export interface Attempt {
   errorCode?: string;
   usage?: Usage;
   latencyMs: number;
+  /** What the attempt was for, when not simply answering (a cascade tier, a second sample, a verifier, Pro validation). */
+  note?: string;
+}
+
+/** What the router's wrappers did, for headers, the ledger and the log. */
+export interface RouteNotes {
+  /** x-switchyard-cascade: the tiers tried and why each was accepted or escalated. */
+  cascade?: string;
+  /** x-switchyard-validation: the Pro validator's verdict. */
+  validation?: string;
+  /** x-switchyard-review: why the request needs a person's review. */
+  review?: string;
 }
 
 /** What a model call came to once rendered: what the account and log stages need. */
@@ -42,4 +54,5 @@ export interface CallResult {
   model?: ModelInfo;
   ttftMs?: number;
   error?: GatewayError;
+  notes?: RouteNotes;
 }

@@ -15,6 +15,8 @@ import { secretMaskerFor, type SecretMasker } from './providers/secrets.ts';
 import { RefusalCounts } from './ledger/refusals.ts';
 import { resilienceFor, type Resilience } from './resilience.ts';
 import { listDeployments } from './admin/deployments.ts';
+import type { RouterConfig } from './router/config.ts';
+import { shippedScorer, type RouterScorer } from './router/scorer.ts';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -30,13 +32,17 @@ export interface Gateway {
   refusals: RefusalCounts;
   /** Balancers, circuit breakers and retry options of every model call (src/resilience.ts). */
   resilience: Resilience;
+  /** The auto-router's tiers and routes, and the trained scorer it decides with. */
+  router: { config: RouterConfig; scorer: RouterScorer };
   /** Open requests, for graceful shutdown. */
   inflight: number;
   shuttingDown: boolean;
   /** Mounted at /admin/. */
   adminHandler?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
   /** Whether a key may see and use a model (allowed models and test-key confinement). */
-  isModelAllowed(principal: Principal, model: ModelInfo): boolean;
+  isModelAllowed(principal: Principal, model: ModelInfo, route?: string): boolean;
+  /** Whether a key may call a named route (its allowed_routes; keys without a list may call all). */
+  isRouteAllowed(principal: Principal, route: string): boolean;
   close(): Promise<void>;
 }
 
@@ -45,6 +51,8 @@ export interface GatewayOverrides {
   admission?: Admission;
   ledger?: Ledger;
   log?: Logger;
+  /** The router's scorer (default: the shipped classifier). */
+  scorer?: RouterScorer;
   /** Where the gateway's own logger writes (default stdout); its lines are masked. */
   logDestination?: DestinationStream;
 }
@@ -96,7 +104,9 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     inflight: 0,
     shuttingDown: false,
     adminHandler: access.adminHandler,
-    isModelAllowed: (principal, model) => access.admission.isModelAllowed(principal, model),
+    router: { config: config.router, scorer: overrides.scorer ?? shippedScorer() },
+    isModelAllowed: (principal, model, route) => access.admission.isModelAllowed(principal, model, route),
+    isRouteAllowed: (principal, route) => access.admission.isRouteAllowed(principal, route),
     async close() {
       if (ledger !== access.ledger) await ledger.close();
       await access.close();

@@ -10,7 +10,8 @@ import type { ModelInfo } from './catalog/types.ts';
 import { billableUsage, countAnswerTokens, estimatedUsage } from './account.ts';
 import type { InboundApi, RelayChanges } from './api/inbound.ts';
 import { untranslatableError } from './api/untranslatable.ts';
-import type { Attempt } from './call-state.ts';
+import type { Attempt, RouteNotes } from './call-state.ts';
+import type { AutoRoute } from './router/decide.ts';
 import { embedThroughAdapter } from './embeddings.ts';
 import type { Gateway } from './gateway.ts';
 import { forwardedHeaders } from './providers/forward-headers.ts';
@@ -42,6 +43,8 @@ export interface ModelCall {
   readonly requestedEffort?: ReasoningEffort;
   /** The models to fall back to when every deployment failed: the configured chain, those the key may use. */
   readonly fallbacks?: readonly ModelInfo[];
+  /** An auto route's decision: a cascade ladder, a Pro validator (src/router/cascade.ts reads it). */
+  readonly auto?: AutoRoute;
 }
 
 interface OutcomeBase {
@@ -54,6 +57,8 @@ interface OutcomeBase {
   startedAt: number;
   /** Notes for x-switchyard-warnings (billing fallbacks, dropped fields). */
   warnings: string[];
+  /** What a cascade or Pro validation did (headers, ledger, log). */
+  notes?: RouteNotes;
 }
 
 /** What a model call produced, not yet sent: nothing of it has reached the client. */

@@ -8,6 +8,7 @@ import { sendError, sendJson } from './http/send.ts';
 import { chatApi } from './api/inbound.ts';
 import { GatewayError, invalidRequest } from './canonical/errors.ts';
 import type { Principal } from './services.ts';
+import type { RouteSpec } from './router/config.ts';
 
 export function describeModel(model: ModelInfo): Record<string, unknown> {
   return {
@@ -32,15 +33,50 @@ export function describeModel(model: ModelInfo): Record<string, unknown> {
   };
 }
 
-/** The models this key may use. */
+/** An auto route as /v1/models lists it: its tiers and the models each would use. */
+export function describeRoute(gateway: Gateway, route: RouteSpec): Record<string, unknown> {
+  const tiers: Record<string, string[]> = {};
+  for (const tier of route.tiers) tiers[tier] = [...(gateway.router.config.tiers.get(tier) ?? [])];
+  return {
+    id: route.name,
+    object: 'model',
+    created: 0,
+    owned_by: 'switchyard',
+    kind: 'route',
+    description: route.description,
+    tiers,
+    ...(route.thresholds ? { thresholds: route.thresholds } : { strong_share: route.strongShares }),
+    cascade: route.cascade ? { checks: route.cascade.checks, stream: route.cascade.stream } : false,
+    critical: route.critical,
+    downgrade: route.downgrade,
+  };
+}
+
+/** A route is listed to a key that may call it and may use a model it can reach (any tier below pro, or pro if listed). */
+function routeUsable(gateway: Gateway, principal: Principal, route: RouteSpec): boolean {
+  if (!gateway.isRouteAllowed(principal, route.name)) return false;
+  for (const [tier, ids] of gateway.router.config.tiers) {
+    if (tier === 'pro' && !route.tiers.includes('pro')) continue;
+    for (const id of ids) {
+      const model = gateway.catalog.get(id);
+      if (model && gateway.catalog.deployments(model).length > 0 && gateway.isModelAllowed(principal, model, route.name)) return true;
+    }
+  }
+  return false;
+}
+
+/** The models this key may use, then the routes it may call. */
 export function listModels(gateway: Gateway, _req: IncomingMessage, res: ServerResponse, _path: string, principal: Principal): void {
   const models = gateway.catalog.available().filter((m) => gateway.isModelAllowed(principal, m));
-  sendJson(res, 200, { object: 'list', data: models.map(describeModel) });
+  const routes = [...gateway.router.config.routes.values()].filter((r) => routeUsable(gateway, principal, r)).sort((a, b) => a.name.localeCompare(b.name));
+  sendJson(res, 200, { object: 'list', data: [...models.map(describeModel), ...routes.map((r) => describeRoute(gateway, r))] });
 }
 
 export function getModel(gateway: Gateway, _req: IncomingMessage, res: ServerResponse, path: string, principal: Principal): void {
   try {
     const id = modelIdOf(path);
+    const route = gateway.router.config.routes.get(id);
+    if (route && routeUsable(gateway, principal, route)) return sendJson(res, 200, describeRoute(gateway, route));
     const model = findModel(gateway.catalog, id);
     if (!gateway.isModelAllowed(principal, model)) {
       throw modelNotAllowed(principal.name, id);

@@ -19,14 +19,19 @@ import { compose, invoke, type ModelCall } from './invoke.ts';
 import { withDeploymentFallback } from './deployment-fallback.ts';
 import { attemptsOf, fallbackModels, withModelFallback } from './model-fallback.ts';
 import { respond } from './respond.ts';
+import { withCascade, withValidation } from './router/cascade.ts';
+import { cheaperThan, isAutoRoute, routeAuto, type RouterContext } from './router/decide.ts';
+import { maxCostOf, refuseOverCap } from './router/cost-cap.ts';
+import type { Principal } from './services.ts';
 import type { Gateway } from './gateway.ts';
 import type { ModelInfo } from './catalog/types.ts';
 
 /**
  * A model call as the pipeline makes it: attempts over the model's deployments (balanced,
- * breaker-guarded, retried), then over the models of its fallback chain.
+ * breaker-guarded, retried), then over the models of its fallback chain; on an auto route,
+ * a cascade over its tiers and the Pro validation of a critical answer around those.
  */
-const invokeModel = compose(invoke, withModelFallback(), withDeploymentFallback());
+const invokeModel = compose(invoke, withValidation(), withCascade(), withModelFallback(), withDeploymentFallback());
 
 export async function handleModelCall(gateway: Gateway, api: InboundApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = newRequestId();
@@ -45,14 +50,12 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
     const request = api.parse(body);
     modelRequested = request.model;
     stream = request.stream;
-    state.route = await resolveRoute(gateway.catalog, request, api.endpoint);
+    const maxCostUsd = maxCostOf(req.headers);
+    const auto = isAutoRoute(request.model);
+    state.route = auto ? await routeAuto(routerContext(gateway, state.principal), request, api.endpoint, maxCostUsd) : await resolveRoute(gateway.catalog, request, api.endpoint);
+    const fallbacks = await admit(gateway, state, request, maxCostUsd);
     request.reasoningEffort = state.route.effort;
-    // A fallback model is one the key may use too (allowed models), and its price is reserved up front.
-    const fallbacks = fallbackModels(gateway, state.route.model.id).filter((model) => gateway.isModelAllowed(state.principal!, model));
-    state.admitted = await gateway.admission.admit(state.principal, state.route.model, estimateCost(request, state.route, fallbacks), {
-      requestId, endpoint: api.endpoint, requestedMaxOutputTokens: request.maxOutputTokens ?? null,
-    });
-    applyOutputCap(request, state.admitted);
+    applyOutputCap(request, state.admitted!);
     const call = modelCall(gateway, state, request, body, fallbacks);
     result = await respond(state, call, await invokeModel(call));
     settle(state, result);
@@ -67,6 +70,44 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
   }
 }
 
+/**
+ * Limits and budget reserve, at the route's worst case. A route with `downgrade` whose
+ * tier the key's budget refuses falls to the next cheaper tier and asks again.
+ */
+async function admit(gateway: Gateway, state: CallState, request: CanonicalRequest, maxCostUsd: number | undefined): Promise<ModelInfo[]> {
+  const principal = state.principal!;
+  for (;;) {
+    const route = state.route!;
+    const routeName = route.auto?.spec.name;
+    // A fallback model is one the key may use too (allowed models), and its price is reserved up front.
+    const fallbacks = fallbackModels(gateway, route.model.id).filter((model) => gateway.isModelAllowed(principal, model, routeName));
+    const estimate = estimateCost(request, route, fallbacks);
+    if (maxCostUsd !== undefined && !route.auto) refuseOverCap(estimate, maxCostUsd, route.model);
+    try {
+      state.admitted = await gateway.admission.admit(principal, route.model, estimate, {
+        requestId: state.requestId, endpoint: state.api.endpoint, route: routeName, requestedMaxOutputTokens: request.maxOutputTokens ?? null,
+      });
+      return fallbacks;
+    } catch (err) {
+      const below = err instanceof GatewayError && err.code === 'insufficient_quota' ? cheaperThan(route) : undefined;
+      if (!below) throw err;
+      const from = `${route.auto!.tier} (${route.model.id}) refused by the budget: ${err instanceof GatewayError ? err.message : ''}`;
+      state.route = await routeAuto(routerContext(gateway, principal), request, state.api.endpoint, maxCostUsd, below).catch(() => { throw err; });
+      state.route.reason += `; downgraded from ${from.slice(0, 300)}`;
+    }
+  }
+}
+
+function routerContext(gateway: Gateway, principal: Principal): RouterContext {
+  return {
+    catalog: gateway.catalog,
+    router: gateway.router.config,
+    scorer: gateway.router.scorer,
+    allowed: (model, route) => gateway.isModelAllowed(principal, model, route),
+    routeAllowed: (route) => gateway.isRouteAllowed(principal, route),
+  };
+}
+
 function settle(state: CallState, result: CallResult): void {
   if (!state.admitted) return;
   if (result.usage.inputTokens === 0 && result.usage.outputTokens === 0) state.admitted.release();
@@ -79,6 +120,7 @@ function modelCall(gateway: Gateway, state: CallState, request: CanonicalRequest
     gateway, requestId: state.requestId, api: state.api, request, body, clientHeaders: state.req.headers, signal: state.signal,
     model: route.model, candidates: route.deployments, requestedEffort: route.requestedEffort ?? route.effort, fallbacks,
     changes: { effort: route.requestedEffort !== undefined ? route.effort : undefined, outputCap: state.admitted?.outputCap },
+    auto: route.auto,
   };
 }
 
@@ -99,7 +141,7 @@ function record(gateway: Gateway, state: CallState, result: CallResult | undefin
     projectId: state.principal.projectId,
     endpoint: state.api.endpoint,
     modelRequested,
-    route: state.route?.reason,
+    route: routeText(state, result),
     stream,
   };
   gateway.ledger.record({
@@ -128,6 +170,19 @@ function record(gateway: Gateway, state: CallState, result: CallResult | undefin
       usage: attempt.usage ?? emptyUsage(),
       costUsd: attempt.usage ? costFor(attempt.usage, attempt.model) : 0,
       latencyMs: attempt.latencyMs,
+      ...(attempt.note ? { route: attempt.note } : {}),
     }),
   );
+}
+
+/** The route column of the request row: why this model, and what a cascade or validation did. */
+function routeText(state: CallState, result: CallResult | undefined): string | undefined {
+  const reason = state.route?.reason;
+  const notes = result?.notes;
+  if (!notes) return reason;
+  let text = reason ?? '';
+  if (notes.cascade) text += `; cascade: ${notes.cascade}`;
+  if (notes.validation) text += `; validation: ${notes.validation}`;
+  if (notes.review) text += `; review: ${notes.review}`;
+  return text;
 }

@@ -10,6 +10,7 @@ import { drained } from './http/drain.ts';
 import { sendError } from './http/send.ts';
 import { asSaidBy, billedUsage, type ModelCall, type Outcome } from './invoke.ts';
 import { pipeRelay } from './providers/relay-stream.ts';
+import { replayEvents } from './canonical/replay.ts';
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
@@ -17,32 +18,65 @@ type Of<K extends Outcome['kind']> = Extract<Outcome, { kind: K }>;
 type Rendered = Omit<CallResult, 'attempts' | 'deployment' | 'model'>;
 
 export async function respond(state: CallState, call: ModelCall, outcome: Outcome): Promise<CallResult> {
-  const rendered = await render(state, call, outcome);
+  const earlier = earlierCost(outcome.attempts);
+  const rendered = await render(state, call, outcome, earlier.costUsd);
   if (rendered.error && !state.res.headersSent) sendError(state, rendered.error);
   const attempts = outcome.attempts.slice();
   // The answering attempt, as it ended: its final status, billed usage and whole duration.
   const last = attempts.length - 1;
   attempts[last] = { ...attempts[last], status: rendered.status, usage: rendered.usage, errorCode: rendered.error?.code, latencyMs: Math.round(performance.now() - outcome.startedAt) };
-  return { ...rendered, attempts, deployment: outcome.deployment, model: outcome.model };
+  const result: CallResult = { ...rendered, attempts, deployment: outcome.deployment, model: outcome.model, notes: outcome.notes };
+  // A request pays for every attempt that did work (a cascade's cheaper tiers, samples, judges), not only the answering one.
+  if (earlier.usage) {
+    result.usage = sumUsage(earlier.usage, rendered.usage);
+    result.costUsd = rendered.costUsd + earlier.costUsd;
+  }
+  return result;
 }
 
-function render(state: CallState, call: ModelCall, outcome: Outcome): Promise<Rendered> | Rendered {
+/** What the attempts before the answering one cost; failed attempts carry no usage and cost nothing. */
+function earlierCost(attempts: readonly Attempt[]): { usage?: Usage; costUsd: number } {
+  let usage: Usage | undefined;
+  let costUsd = 0;
+  for (let i = 0; i < attempts.length - 1; i++) {
+    const a = attempts[i];
+    if (!a.usage) continue;
+    usage = usage ? sumUsage(usage, a.usage) : a.usage;
+    costUsd += costFor(a.usage, a.model);
+  }
+  return { usage, costUsd };
+}
+
+function sumUsage(a: Usage, b: Usage): Usage {
+  const sum: Usage = {
+    inputTokens: a.inputTokens + b.inputTokens,
+    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
+  };
+  if (a.cacheWriteTokens || b.cacheWriteTokens) sum.cacheWriteTokens = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
+  return sum;
+}
+
+function render(state: CallState, call: ModelCall, outcome: Outcome, earlierUsd: number): Promise<Rendered> | Rendered {
   switch (outcome.kind) {
     case 'relayed-body':
-      return sendBody(state, outcome, outcome.status, outcome.body, outcome.usage);
+      return sendBody(state, outcome, outcome.status, outcome.body, outcome.usage, earlierUsd);
     case 'json':
-      return sendBody(state, outcome, 200, outcome.body, outcome.usage);
+      return sendBody(state, outcome, 200, outcome.body, outcome.usage, earlierUsd);
     case 'response': {
       const { response, usage } = outcome;
+      // An answer read whole (a cascade, a validated answer) for a client that asked for a stream: streamed now.
+      if (call.request.stream) return sendEvents(state, call, { ...outcome, kind: 'events', events: replayEvents({ ...response, usage }) }, earlierUsd);
       const out = JSON.stringify(state.api.render({ ...response, usage }, call.request, response.model || outcome.model.id));
-      return sendBody(state, outcome, 200, out, usage);
+      return sendBody(state, outcome, 200, out, usage, earlierUsd);
     }
     case 'failed':
-      return { status: outcome.error.status, usage: outcome.usage, costUsd: costFor(outcome.usage, outcome.model), error: outcome.error };
+      return { status: outcome.error.status, usage: outcome.usage, costUsd: costFor(outcome.usage, outcome.model) + earlierUsd, error: outcome.error };
     case 'relayed-stream':
-      return sendRelayedStream(state, call, outcome);
+      return sendRelayedStream(state, call, outcome, earlierUsd);
     case 'events':
-      return sendEvents(state, call, outcome);
+      return sendEvents(state, call, outcome, earlierUsd);
   }
 }
 
@@ -52,18 +86,29 @@ function setRouteHeaders(state: CallState, outcome: Outcome, warnings?: readonly
   res.setHeader('x-switchyard-model', outcome.model.id);
   res.setHeader('x-switchyard-provider', outcome.deployment.providerName);
   res.setHeader('x-switchyard-deployment', outcome.deployment.id);
-  res.setHeader('x-switchyard-route', route.model.tier);
-  res.setHeader('x-switchyard-route-reason', route.reason);
+  const auto = route.auto;
+  res.setHeader('x-switchyard-route', auto ? `${auto.spec.name}; tier=${auto.tier}` : route.model.tier);
+  res.setHeader('x-switchyard-route-reason', headerSafe(route.reason));
+  const notes = outcome.notes;
+  if (notes?.cascade) res.setHeader('x-switchyard-cascade', headerSafe(notes.cascade));
+  if (notes?.validation) res.setHeader('x-switchyard-validation', headerSafe(notes.validation));
+  if (notes?.review) res.setHeader('x-switchyard-review', headerSafe(notes.review));
   if (route.effort) res.setHeader('x-switchyard-reasoning-effort', route.effort);
   if (route.requestedEffort) res.setHeader('x-switchyard-reasoning-effort-requested', route.requestedEffort);
   res.setHeader('x-switchyard-attempts', String(outcome.attempts.length));
-  if (outcome.attempts.length > 1) res.setHeader('x-switchyard-fallback', fallbackNote(outcome.attempts));
+  const fallback = fallbackNote(outcome.attempts);
+  if (fallback) res.setHeader('x-switchyard-fallback', fallback);
   // Another model answered with no attempt on the routed one: each of its deployments was refused by its breaker.
-  else if (outcome.model.id !== route.model.id) res.setHeader('x-switchyard-fallback', `from ${route.model.id}: every deployment paused by its circuit breaker`);
+  else if (outcome.model.id !== route.model.id && !notes?.cascade) res.setHeader('x-switchyard-fallback', `from ${route.model.id}: every deployment paused by its circuit breaker`);
   const admitted = state.admitted;
   if (admitted) for (const name in admitted.headers) res.setHeader(name, admitted.headers[name]);
-  const notes = [...(admitted?.warnings ?? []), ...(warnings ?? [])];
-  if (notes.length > 0) res.setHeader('x-switchyard-warnings', notes.join('; ').replace(/[^\x20-\x7e]/g, '?'));
+  const said = [...(admitted?.warnings ?? []), ...(warnings ?? [])];
+  if (said.length > 0) res.setHeader('x-switchyard-warnings', headerSafe(said.join('; ')));
+}
+
+/** Header values are Latin-1 without controls: anything else (≥, →, a model's words) is replaced. */
+function headerSafe(text: string): string {
+  return text.replace(/≥/g, '>=').replace(/→/g, '->').replace(/[^\x20-\x7e]/g, '?').slice(0, 2000);
 }
 
 /** What the attempts before the answering one came to: `from <model> at <deployment>: <status> <code>`, each. */
@@ -71,16 +116,18 @@ function fallbackNote(attempts: readonly Attempt[]): string {
   let note = '';
   for (let i = 0; i < attempts.length - 1; i++) {
     const a = attempts[i];
-    note += `${i === 0 ? '' : ', '}from ${a.model.id} at ${a.deployment.id}: ${a.status}${a.errorCode ? ` ${a.errorCode}` : ''}`;
+    // A cascade's tiers, samples and judges are not fallbacks (x-switchyard-cascade tells them).
+    if (a.note) continue;
+    note += `${note ? ', ' : ''}from ${a.model.id} at ${a.deployment.id}: ${a.status}${a.errorCode ? ` ${a.errorCode}` : ''}`;
   }
   return note.replace(/[^\x20-\x7e]/g, '?');
 }
 
-function sendBody(state: CallState, outcome: Outcome, status: number, body: string | Buffer, usage: Usage): Rendered {
+function sendBody(state: CallState, outcome: Outcome, status: number, body: string | Buffer, usage: Usage, earlierUsd: number): Rendered {
   const { res } = state;
   const costUsd = costFor(usage, outcome.model);
   setRouteHeaders(state, outcome, outcome.warnings);
-  res.setHeader('x-switchyard-cost-usd', costUsd.toFixed(8));
+  res.setHeader('x-switchyard-cost-usd', (costUsd + earlierUsd).toFixed(8));
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
   return { status, usage, costUsd };
@@ -98,7 +145,7 @@ function finishStream(res: ServerResponse, costUsd: number): void {
   res.end();
 }
 
-async function sendRelayedStream(state: CallState, call: ModelCall, outcome: Of<'relayed-stream'>): Promise<Rendered> {
+async function sendRelayedStream(state: CallState, call: ModelCall, outcome: Of<'relayed-stream'>, earlierUsd: number): Promise<Rendered> {
   const { res } = state;
   const { stream, tap, deployment } = outcome;
   if (!stream.clientClosed) writeStreamHead(state, outcome);
@@ -110,13 +157,13 @@ async function sendRelayedStream(state: CallState, call: ModelCall, outcome: Of<
   const relayed = await pipeRelay(stream, target);
   const usage = await billedUsage(call, outcome.model, tap.usage, () => tap.contentEvents, []);
   const costUsd = costFor(usage, outcome.model);
-  finishStream(res, costUsd);
+  finishStream(res, costUsd + earlierUsd);
   const ttftMs = tap.firstContentAt ? Math.round(tap.firstContentAt - state.startedAt) : undefined;
   const status = relayed.clientClosed ? 499 : relayed.error ? relayed.error.status : 200;
   return { status, usage, costUsd, ttftMs, error: relayed.error };
 }
 
-async function sendEvents(state: CallState, call: ModelCall, outcome: Of<'events'>): Promise<Rendered> {
+async function sendEvents(state: CallState, call: ModelCall, outcome: Of<'events'>, earlierUsd: number): Promise<Rendered> {
   const { res } = state;
   const encoder = state.api.encoder(call.request, outcome.model.id, call.body);
   let usage: Usage | undefined;
@@ -146,7 +193,7 @@ async function sendEvents(state: CallState, call: ModelCall, outcome: Of<'events
   }
   const billed = await billedUsage(call, outcome.model, usage, () => contentEvents, []);
   const costUsd = costFor(billed, outcome.model);
-  finishStream(res, costUsd);
+  finishStream(res, costUsd + earlierUsd);
   const status = res.destroyed && !error ? 499 : error ? error.status : 200;
   return { status, usage: billed, costUsd, ttftMs, error };
 }

@@ -29,6 +29,8 @@ export interface CostEstimate {
   inputTokens: number;
   maxOutputTokens: number;
   worstCaseUsd: number;
+  /** When one request may make several calls (a cascade, a validation): its worst case at a given output cap. */
+  worstCaseFor?: (maxOutputTokens: number) => number;
 }
 
 /** A granted admission: rate-limit slots and a budget reservation, held until settled. */

@@ -18,6 +18,8 @@ export interface Target {
   key: string;
   /** The process in the middle (none for direct). */
   process?: ServerProcess;
+  /** The model its load asks for, when not the suite's default. */
+  model?: string;
 }
 
 export interface Topology {
@@ -41,6 +43,8 @@ export interface TopologyOptions {
   only?: string[];
   /** The gateway scenarios (default: bench/scenarios.ts). */
   scenarios?: GatewayScenario[];
+  /** The suite this topology is for: scenarios limited to other suites are left out. */
+  suite?: string;
 }
 
 const LISTENING = /(http:\/\/127\.0\.0\.1:\d+)/;
@@ -63,6 +67,7 @@ export async function startTopology(spec: UpstreamSpec, options: TopologyOptions
     ];
     for (const scenario of options.scenarios ?? scenarios) {
       if (options.only && !options.only.includes(scenario.id)) continue;
+      if (scenario.suites && options.suite && !scenario.suites.includes(options.suite)) continue;
       const gateway = await startServer({
         name: scenario.name,
         args: [...commandOf(scenario), '--port', '0'],
@@ -73,7 +78,7 @@ export async function startTopology(spec: UpstreamSpec, options: TopologyOptions
       });
       started.push(gateway);
       const key = (await scenario.setup?.(gateway)) || BENCH_KEY;
-      targets.push({ id: scenario.id, name: scenario.name, kind: 'gateway', origin: gateway.origin, key, process: gateway });
+      targets.push({ id: scenario.id, name: scenario.name, kind: 'gateway', origin: gateway.origin, key, process: gateway, model: scenario.model });
     }
     return {
       upstream,

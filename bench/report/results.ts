@@ -22,6 +22,8 @@ export interface BenchResults {
   streamMemory?: { streams: number; results: StreamMemoryResult[] };
   largeBodies?: { points: LargeBodyPoint[]; oversize: OversizeResult[] };
   crash?: CrashResult[];
+  /** The auto-router's decision time on a ~4k-token prompt. */
+  router?: { p50Ms: number; p99Ms: number; promptTokens: number };
   ratios?: GatewayRatio[];
   checks?: Check[];
 }
@@ -111,6 +113,16 @@ export function targetChecks(results: BenchResults): Check[] {
     if (c.skipped) continue;
     checks.push({ what: `crash (${c.store}): missing and duplicate rows over ${c.cycles} cycles`, target: '0 and 0', value: `${c.missing} and ${c.duplicate}`, ok: c.served > 0 && c.missing === 0 && c.duplicate === 0 });
     checks.push({ what: `crash (${c.store}): budget spend after ${c.cycles} cycles`, target: '= Σ request rows', value: `$${c.spentUsd} vs $${c.rowsUsd}`, ok: c.spendMatches });
+  }
+  if (results.router) {
+    checks.push({ what: `router decision time, ${results.router.promptTokens}-token prompt (p99)`, target: '< 0.2 ms', value: `${results.router.p99Ms.toFixed(3)} ms`, ok: results.router.p99Ms < 0.2 });
+  }
+  const auto = results.latency?.filter((p) => p.target === 'gateway-auto') ?? [];
+  for (const point of auto) {
+    const plain = results.latency!.find((p) => p.target === 'gateway' && p.concurrency === point.concurrency);
+    if (!plain || point.concurrency !== 1) continue;
+    const added = point.p50Ms - plain.p50Ms;
+    checks.push({ what: 'model "auto": p50 added to the same gateway with an explicit model, c=1', target: '≤ 0.5 ms', value: `${added.toFixed(3)} ms`, ok: added <= 0.5 });
   }
   return checks;
 }

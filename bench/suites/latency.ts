@@ -28,13 +28,15 @@ export interface LatencyPoint {
   cpuMsPerRequest?: number;
 }
 
-export const CHAT_BODY = JSON.stringify({
-  model: 'gpt-5.4-mini',
+const chatBody = (model: string) => JSON.stringify({
+  model,
   messages: [
     { role: 'system', content: 'You are a helpful assistant. Answer in one short sentence.' },
     { role: 'user', content: 'Hello! What is a gateway, in a few words?' },
   ],
 });
+
+export const CHAT_BODY = chatBody('gpt-5.4-mini');
 
 const MAX_REQUESTS_PER_RUN = 200_000;
 
@@ -77,6 +79,6 @@ function runOnce(target: Target, connections: number, seconds: number) {
     duration: seconds,
     maxRequests: MAX_REQUESTS_PER_RUN,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${target.key}` },
-    body: CHAT_BODY,
+    body: target.model ? chatBody(target.model) : CHAT_BODY,
   });
 }

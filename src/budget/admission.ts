@@ -66,9 +66,10 @@ export class AccessAdmission implements Admission {
     if (!this.isModelAllowed(principal, model, context?.route)) throw this.modelForbidden(principal, model);
     const output = this.capFor(principal, policy.row?.maxOutputTokens, model, estimate, context);
     const maxOutputTokens = output.decision.maxOutputTokens;
-    const worstUsd = maxOutputTokens === estimate.maxOutputTokens
-      ? Math.max(estimate.worstCaseUsd, worstCaseWithCacheWrites(estimate.inputTokens, maxOutputTokens, model))
-      : worstCaseWithCacheWrites(estimate.inputTokens, maxOutputTokens, model);
+    const single = worstCaseWithCacheWrites(estimate.inputTokens, maxOutputTokens, model);
+    const worstUsd = estimate.worstCaseFor
+      ? Math.max(estimate.worstCaseFor(maxOutputTokens), single)
+      : maxOutputTokens === estimate.maxOutputTokens ? Math.max(estimate.worstCaseUsd, single) : single;
     const units = toUnits(worstUsd);
     const now = Date.now();
     const id = `res_${randomUUID()}`;

@@ -10,6 +10,8 @@ import { protectReferences, resolveReferences } from './interpolate.ts';
 import { resolveProviders, type ProviderInstance } from './providers.ts';
 import { ConfigError, invalidConfig } from './errors.ts';
 import { fieldName, locatorFor, type FieldPath, type SourceLocator } from './locate.ts';
+import { resolveRouter, routerProblems, type RouterConfig } from '../router/config.ts';
+import { knownModels } from './known-models.ts';
 import { NO_FILE, resolveRouting, type ResolvedRouting, type RoutingConfig } from './routing.ts';
 
 /**
@@ -49,6 +51,8 @@ export interface GatewayConfig {
   fallbacks: ResolvedRouting['fallbacks'];
   /** Per model id: the larger-window model a prompt too long for it goes to. */
   contextFallbacks: ResolvedRouting['contextFallbacks'];
+  /** Tiers and named routes of the auto-router (src/router/config.ts). */
+  router: RouterConfig;
   file: ConfigFile;
   configPath?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -86,7 +90,9 @@ interface ParsedConfig {
 /** Parse and validate config text, routing references included; errors name the file, line, field and fix. */
 export function parseConfigText(text: string, path: string, env: NodeJS.ProcessEnv): ConfigFile {
   const { file, source } = parseConfigDocument(text, path, env);
-  resolveRouting(file, resolveProviders(file, env), upstreamTimeoutMs(file), source);
+  const providers = resolveProviders(file, env);
+  resolveRouting(file, providers, upstreamTimeoutMs(file), source);
+  checkedRouter(file, source, [...providers.values()].some((p) => p.discover));
   return file;
 }
 
@@ -124,6 +130,7 @@ function resolveConfig({ file, source }: ParsedConfig, env: NodeJS.ProcessEnv, f
   if (env.SWITCHYARD_API_KEYS) gatewayKeys.push(...env.SWITCHYARD_API_KEYS.split(',').map((k) => k.trim()).filter(Boolean));
   const providers = resolveProviders(file, env);
   const { routing, fallbacks, contextFallbacks } = resolveRouting(file, providers, upstreamTimeoutMs(file), source);
+  const router = checkedRouter(file, source, [...providers.values()].some((p) => p.discover));
   return {
     host: flags.host ?? env.SWITCHYARD_HOST ?? file.server?.host ?? '127.0.0.1',
     port,
@@ -151,10 +158,21 @@ function resolveConfig({ file, source }: ParsedConfig, env: NodeJS.ProcessEnv, f
     routing,
     fallbacks,
     contextFallbacks,
+    router,
     file,
     configPath,
     logLevel: (env.SWITCHYARD_LOG_LEVEL as GatewayConfig['logLevel']) ?? file.log?.level ?? 'info',
   };
+}
+
+/** The router's config; a tier naming an unknown model stops the start (unless a provider discovers its models). */
+function checkedRouter(file: ConfigFile, source: ParsedConfig['source'], discovering: boolean): RouterConfig {
+  const router = resolveRouter(file);
+  const models = knownModels(file);
+  const known = (id: string) => discovering || !file.tiers || models.get(id) !== undefined;
+  const problems = routerProblems(router, known, (name) => `${source.path}:${source.locate.valueLine(['routes', name])}`, (tier) => `${source.path}:${source.locate.valueLine(['tiers', tier])}`);
+  if (problems.length > 0) throw invalidConfig(problems);
+  return router;
 }
 
 function upstreamTimeoutMs(file: ConfigFile): number {

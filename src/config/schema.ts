@@ -90,6 +90,41 @@ export const routingSchema = z.strictObject({
   breaker: breakerSchema.optional(),
 });
 
+const tierName = z.enum(['nano', 'mini', 'default', 'frontier', 'pro']);
+const unitInterval = z.number().min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1');
+const CHECKS = ['schema', 'final_answer', 'refusal', 'learned', 'consistency', 'verifier'] as const;
+
+/** A cascade: the cheapest tier answers first; a failed check escalates to the next. */
+const cascadeSchema = z.strictObject({
+  /** The checks run on each answer but the last tier's (default: schema, final_answer, refusal, learned). */
+  checks: z.array(z.enum(CHECKS, { error: `must be one of ${CHECKS.join(', ')}` })).min(1).optional(),
+  /** The learned check escalates above this score (0..1) ... */
+  learned_threshold: unitInterval.optional(),
+  /** ... or the share of answers it escalates (on its training data), the default way (0.35). */
+  learned_share: unitInterval.optional(),
+  /** The tier asked "is this answer correct?" by the verifier check (default nano). */
+  verifier: tierName.optional(),
+  /** Streams: buffer each tier's answer until it passes (default), or stream the first tier with no check. */
+  stream: z.enum(['buffer', 'first_tier']).optional(),
+});
+
+/** A named route (`auto:<name>`): which tiers it chooses among, and how. */
+export const routeSchema = z.strictObject({
+  /** The tiers, cheapest first; the classifier picks one (or a cascade climbs them). */
+  tiers: z.array(tierName).min(1, 'list at least one tier'),
+  /** The share of requests sent above the first tier (one per step up: [0.4, 0.1] for three tiers) ... */
+  strong_share: z.union([unitInterval, z.array(unitInterval).min(1)]).optional(),
+  /** ... or the classifier score (0..1) from which a request goes to the next tier up. */
+  threshold: z.union([unitInterval, z.array(unitInterval).min(1)]).optional(),
+  /** true (every default), or the cascade's settings; one schema, so a wrong field is named as such. */
+  cascade: z.preprocess((v) => (v === true ? {} : v === false ? undefined : v), cascadeSchema.optional()),
+  /** The final answer is validated by the pro tier; a disagreement tags the request for review. */
+  critical: z.boolean().optional(),
+  /** Where the key's budget refuses the chosen tier, use the next cheaper one instead of refusing. */
+  downgrade: z.boolean().optional(),
+  description: z.string().optional(),
+});
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -119,6 +154,10 @@ export const configSchema = z.strictObject({
   fallbacks: z.record(z.string(), z.array(z.string()).min(1, 'list at least one model, or remove the entry')).optional(),
   /** Per model: the larger-window model a prompt too long for it goes to. */
   context_fallbacks: z.record(z.string(), z.string()).optional(),
+  /** Tier → models, best first (the first that can take a request is used). */
+  tiers: z.partialRecord(tierName, z.array(z.string()).min(1, 'list at least one model, or remove the tier')).optional(),
+  /** Named routes for `model: "auto:<name>"`; the built-in auto, auto:cheap, auto:balanced, auto:quality, auto:cascade may be redefined. */
+  routes: z.record(z.string(), routeSchema).optional(),
   store: z.strictObject({
     path: z.string().optional(),
     postgres_url: z.string().optional(),
@@ -146,3 +185,4 @@ export type ConfigFile = z.infer<typeof configSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type RoutingFile = z.infer<typeof routingSchema>;
+export type RouteFile = z.infer<typeof routeSchema>;

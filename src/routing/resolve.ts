@@ -6,6 +6,7 @@ import type { Catalog } from '../catalog/catalog.ts';
 import { resolveEffort } from '../catalog/catalog.ts';
 import type { ModelInfo } from '../catalog/types.ts';
 import type { Deployment } from '../providers/types.ts';
+import type { AutoRoute } from '../router/decide.ts';
 import { countInputTokens, inputTokenUpperBound } from '../tokens/count.ts';
 import { MOCKED_KINDS, mockVariables, PROVIDER_VARIABLES } from '../config/providers.ts';
 
@@ -19,6 +20,8 @@ export interface Route {
   /** Counted input tokens (exact where it mattered, else an upper bound). */
   inputTokens: number;
   reason: string;
+  /** Set when an auto route chose the model (src/router/decide.ts). */
+  auto?: AutoRoute;
 }
 
 export type Endpoint = 'chat' | 'responses' | 'messages' | 'embeddings';
