@@ -22,6 +22,8 @@ import { respond } from './respond.ts';
 import { withCascade, withValidation } from './router/cascade.ts';
 import { cheaperThan, isAutoRoute, routeAuto, type RouterContext } from './router/decide.ts';
 import { maxCostOf, refuseOverCap } from './router/cost-cap.ts';
+import { questionOf } from './router/text.ts';
+import type { Route } from './routing/resolve.ts';
 import type { Principal } from './services.ts';
 import type { Gateway } from './gateway.ts';
 import type { ModelInfo } from './catalog/types.ts';
@@ -52,7 +54,8 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
     stream = request.stream;
     const maxCostUsd = maxCostOf(req.headers);
     const auto = isAutoRoute(request.model);
-    state.route = auto ? await routeAuto(routerContext(gateway, state.principal), request, api.endpoint, maxCostUsd) : await resolveRoute(gateway.catalog, request, api.endpoint);
+    state.route = auto ? await routeAuto(routerContext(gateway, state.principal, api), request, api.endpoint, maxCostUsd) : await resolveRoute(gateway.catalog, request, api.endpoint);
+    if (auto && gateway.log.isLevelEnabled('debug')) logDecision(gateway, requestId, request, state.route);
     const fallbacks = await admit(gateway, state, request, maxCostUsd);
     request.reasoningEffort = state.route.effort;
     applyOutputCap(request, state.admitted!);
@@ -81,6 +84,8 @@ async function admit(gateway: Gateway, state: CallState, request: CanonicalReque
     const routeName = route.auto?.spec.name;
     // A fallback model is one the key may use too (allowed models), and its price is reserved up front.
     const fallbacks = fallbackModels(gateway, route.model.id).filter((model) => gateway.isModelAllowed(principal, model, routeName));
+    // An auto route's tier may list several models: the others that fit follow the configured chain.
+    for (const model of route.auto?.alternatives ?? []) if (!fallbacks.includes(model)) fallbacks.push(model);
     const estimate = estimateCost(request, route, fallbacks);
     if (maxCostUsd !== undefined && !route.auto) refuseOverCap(estimate, maxCostUsd, route.model);
     try {
@@ -92,14 +97,23 @@ async function admit(gateway: Gateway, state: CallState, request: CanonicalReque
       const below = err instanceof GatewayError && err.code === 'insufficient_quota' ? cheaperThan(route) : undefined;
       if (!below) throw err;
       const from = `${route.auto!.tier} (${route.model.id}) refused by the budget: ${err instanceof GatewayError ? err.message : ''}`;
-      state.route = await routeAuto(routerContext(gateway, principal), request, state.api.endpoint, maxCostUsd, below).catch(() => { throw err; });
+      state.route = await routeAuto(routerContext(gateway, principal, state.api), request, state.api.endpoint, maxCostUsd, below).catch(() => { throw err; });
       state.route.reason += `; downgraded from ${from.slice(0, 300)}`;
     }
   }
 }
 
-function routerContext(gateway: Gateway, principal: Principal): RouterContext {
+/** The router's decision with the features behind the score (debug: it walks the question again). */
+function logDecision(gateway: Gateway, requestId: string, request: CanonicalRequest, route: Route): void {
+  const auto = route.auto!;
+  const { text, turns } = questionOf(request);
+  const features = auto.score !== undefined ? gateway.router.scorer.explain?.(text, turns) : undefined;
+  gateway.log.debug({ requestId, route: auto.spec.name, tier: auto.tier, model: route.model.id, score: auto.score, why: auto.why, features }, 'router decision');
+}
+
+function routerContext(gateway: Gateway, principal: Principal, api: InboundApi): RouterContext {
   return {
+    relays: (model) => api.relay !== undefined && gateway.catalog.deployments(model).some((d) => api.relay!.accepts(d, model)),
     catalog: gateway.catalog,
     router: gateway.router.config,
     scorer: gateway.router.scorer,

@@ -55,6 +55,10 @@ before(async () => {
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       seen.push({ model: body.model, body });
+      if (body.model === 'frontier-down') {
+        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'overloaded', type: 'server_error', param: null, code: null } }));
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' }).end(answer(body.model, body));
     });
   });
@@ -69,13 +73,16 @@ models:
   mini-small: { provider: fake, tier: mini, vision: false, tools: true, context_window: 8000, max_output_tokens: 1000, pricing: { input: 0.5, output: 2 } }
   big: { provider: fake, tier: default, vision: true, tools: true, context_window: 100000, max_output_tokens: 1000, pricing: { input: 2, output: 10 } }
   frontier-x: { provider: fake, tier: frontier, vision: true, tools: true, context_window: 100000, max_output_tokens: 1000, pricing: { input: 5, output: 30 } }
+  frontier-down: { provider: fake, tier: frontier, vision: true, tools: true, context_window: 100000, max_output_tokens: 1000, pricing: { input: 5, output: 30 } }
   pro-x: { provider: fake, tier: pro, vision: true, tools: true, context_window: 100000, max_output_tokens: 1000, pricing: { input: 30, output: 180 } }
 tiers:
   nano: [nano-text]
   mini: [mini-small]
   default: [big]
-  frontier: [frontier-x]
+  frontier: [frontier-down, frontier-x]
   pro: [pro-x]
+routing:
+  retry: { attempts: 0 }
 routes:
   auto:json:
     tiers: [mini, default, frontier]
@@ -86,6 +93,8 @@ routes:
   auto:critical:
     tiers: [mini]
     critical: true
+  auto:deep:
+    tiers: [frontier]
   auto:thrifty:
     tiers: [mini, default]
     threshold: 0
@@ -273,7 +282,7 @@ test('GET /v1/models lists the routes with their tiers', async () => {
   const ids = list.data.map((m) => m.id);
   for (const route of ['auto', 'auto:cheap', 'auto:balanced', 'auto:quality', 'auto:cascade', 'auto:json', 'auto:critical']) assert.ok(ids.includes(route), route);
   const json = list.data.find((m) => m.id === 'auto:json') as any;
-  assert.deepEqual(json.tiers, { mini: ['mini-small'], default: ['big'], frontier: ['frontier-x'] });
+  assert.deepEqual(json.tiers, { mini: ['mini-small'], default: ['big'], frontier: ['frontier-down', 'frontier-x'] });
   assert.deepEqual(json.cascade.checks, ['schema', 'refusal']);
   const one = (await client.models.retrieve('auto:critical')) as any;
   assert.equal(one.critical, true);
@@ -295,4 +304,13 @@ test('@anthropic-ai/sdk on /v1/messages: a cascade answers in the Messages forma
   assert.deepEqual(final.content.map((b) => (b.type === 'text' ? b.text : b.type)), ['Bonjour.']);
   assert.equal(final.usage.output_tokens, 100);
   assert.deepEqual(seen.map((s) => s.model), ['mini-small', 'big']);
+});
+
+test('a tier with several models: when the first fails, the next model of the tier answers', async () => {
+  const { data, headers, requestId } = await ask('auto:deep', {});
+  assert.deepEqual(seen.map((s) => s.model), ['frontier-down', 'frontier-x']);
+  assert.equal(data.choices[0].message.content, 'An answer from frontier-x.');
+  assert.equal(headers.get('x-switchyard-route'), 'auto:deep; tier=frontier');
+  assert.match(headers.get('x-switchyard-fallback')!, /^from frontier-down at .*: 503/);
+  assert.deepEqual(attemptRows(requestId).map((a) => [a.modelUsed, a.status]), [['frontier-down', 503], ['frontier-x', 200]]);
 });

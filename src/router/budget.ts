@@ -18,7 +18,9 @@ export function autoWorstCase(auto: AutoRoute, answering: readonly ModelInfo[], 
     const { checks } = auto.cascade;
     auto.ladder.forEach((rung, i) => {
       const below = i < auto.ladder!.length - 1;
-      total += call(rung.model) * (below && checks.includes('consistency') ? 2 : 1);
+      // A rung may fall back to its tier's other models: the most any of them could cost.
+      const rungWorst = Math.max(call(rung.model), ...rung.alternatives.map(call));
+      total += rungWorst * (below && checks.includes('consistency') ? 2 : 1);
       if (below && auto.verifier) total += judge(auto.verifier);
     });
   } else {

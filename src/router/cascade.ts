@@ -131,7 +131,7 @@ function onRung(call: ModelCall, rung: Rung): ModelCall {
   const asked = call.requestedEffort ?? call.request.reasoningEffort;
   const effort = resolveEffort(rung.model, asked);
   return {
-    ...call, model: rung.model, candidates: call.gateway.catalog.deployments(rung.model), deployment: undefined, fallbacks: [], auto: undefined,
+    ...call, model: rung.model, candidates: call.gateway.catalog.deployments(rung.model), deployment: undefined, fallbacks: rung.alternatives, auto: undefined,
     request: { ...call.request, reasoningEffort: effort },
     changes: { ...call.changes, effort: effort !== asked ? effort : undefined },
   };

@@ -77,6 +77,25 @@ test('only models the key may use are chosen, and the reason says which were pas
   assert.match(route.reason, /gpt-5\.5 is not allowed for this key/);
 });
 
+test('a field only a relay carries: models it cannot be relayed to are passed over, and a cascade answers directly', async () => {
+  const yaml = 'tiers:\n  frontier: [claude-opus-4-5, gpt-5.5]\n';
+  const dir = mkdtempSync(join(tmpdir(), 'sy-decide-'));
+  writeFileSync(join(dir, 'switchyard.yaml'), yaml);
+  const config = loadConfig({ cwd: dir, env: { OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k' } });
+  rmSync(dir, { recursive: true, force: true });
+  const scorer: RouterScorer = { difficulty: () => 0.99, thresholdForShare: (share) => 1 - share, answerRisk: () => 0, answerThresholdForShare: () => 1 };
+  const ctx: RouterContext = { catalog: new Catalog(config), router: config.router, scorer, allowed: () => true, routeAllowed: () => true, relays: (m) => m.provider === 'openai' };
+  const untranslatable = [{ param: 'tools[0].type', what: "'web_search'", code: 'unsupported_tool_type' }];
+  const route = await routeAuto(ctx, ask('auto:quality', { untranslatable }), 'chat', undefined);
+  assert.equal(route.model.id, 'gpt-5.5');
+  const plain = await routeAuto(ctx, ask('auto:quality'), 'chat', undefined);
+  assert.equal(plain.model.id, 'claude-opus-4-5', 'without such a field the tier\'s first model');
+  assert.deepEqual(plain.auto!.alternatives!.map((m) => m.id), ['gpt-5.5']);
+  const cascade = await routeAuto(ctx, ask('auto:cascade', { untranslatable }), 'chat', undefined);
+  assert.equal(cascade.auto!.ladder, undefined);
+  assert.match(cascade.reason, /no cascade: tools\[0\]\.type can only be relayed/);
+});
+
 test('bad router config stops the start with the line and the fix', () => {
   const refused = (text: string): string => {
     try {

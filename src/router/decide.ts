@@ -21,6 +21,8 @@ import { hasImageInput, questionOf } from './text.ts';
 export interface Rung {
   tier: Tier;
   model: ModelInfo;
+  /** The tier's other models that can take the request, in order: its fallbacks. */
+  alternatives: ModelInfo[];
 }
 
 /** What an auto route decided, beside the Route every request has. */
@@ -38,6 +40,8 @@ export interface AutoRoute {
   validator?: ModelInfo;
   /** The model the cascade's verifier check asks, when the route has that check. */
   verifier?: ModelInfo;
+  /** The chosen tier's other models that can take the request: tried, after configured fallbacks, when it fails. */
+  alternatives?: ModelInfo[];
 }
 
 export interface RouterContext {
@@ -46,6 +50,8 @@ export interface RouterContext {
   scorer: RouterScorer;
   allowed(model: ModelInfo, route: string): boolean;
   routeAllowed(route: string): boolean;
+  /** Whether the request can be relayed to this model as it came (needed for fields no translation carries). */
+  relays?(model: ModelInfo): boolean;
 }
 
 /** Tasks a caller may name in metadata.task that a small model does as well as a big one. */
@@ -69,6 +75,8 @@ interface Needs {
   effort?: ReasoningEffort;
   maxOutputTokens?: number;
   maxCostUsd?: number;
+  /** The first field of the request only a relay can carry (a cascade, which reads answers whole, cannot). */
+  relayOnly?: string;
 }
 
 export async function routeAuto(ctx: RouterContext, request: CanonicalRequest, endpoint: Endpoint, maxCostUsd: number | undefined, below?: Tier): Promise<Route> {
@@ -84,12 +92,14 @@ export async function routeAuto(ctx: RouterContext, request: CanonicalRequest, e
     effort: request.reasoningEffort,
     maxOutputTokens: request.maxOutputTokens,
     maxCostUsd,
+    relayOnly: request.untranslatable?.[0]?.param,
   };
   const notes: string[] = [];
   const wanted = wantedTier(ctx, spec, request, notes);
   const stream = request.stream && spec.cascade?.stream === 'first_tier';
-  const cascade = spec.cascade && !stream ? spec.cascade : undefined;
+  const cascade = spec.cascade && !stream && !needs.relayOnly ? spec.cascade : undefined;
   if (spec.cascade && stream) notes.push('stream: first tier answers directly (cascade.stream: first_tier)');
+  else if (spec.cascade && needs.relayOnly) notes.push(`no cascade: ${needs.relayOnly} can only be relayed, and a cascade reads answers through a translation`);
   const start = cascade ? lowest(spec, wanted.tier) : wanted.tier;
   const first = pick(ctx, spec, needs, start, below, notes);
   const auto: AutoRoute = { spec, tier: first.tier, score: wanted.score, why: [wanted.why, ...notes].join('; ') };
@@ -101,6 +111,7 @@ export async function routeAuto(ctx: RouterContext, request: CanonicalRequest, e
   }
   if (spec.critical) auto.validator = validatorModel(ctx, spec, needs);
   const model = first.model;
+  auto.alternatives = first.alternatives;
   const effort = resolveEffort(model, request.reasoningEffort);
   return {
     model,
@@ -163,7 +174,7 @@ function pick(ctx: RouterContext, spec: RouteSpec, needs: Needs, wanted: Tier, b
     const found = modelFor(ctx, spec, tier, needs);
     if (found.model) {
       if (skipped.length > 0) notes.push(skipped.join('; '));
-      return { tier, model: found.model };
+      return { tier, model: found.model, alternatives: found.alternatives };
     }
     skipped.push(`${tier} skipped: ${found.why}`);
   }
@@ -187,7 +198,7 @@ function climb(ctx: RouterContext, spec: RouteSpec, needs: Needs, first: Rung, n
       break;
     }
     spent += cost;
-    ladder.push({ tier, model: found.model });
+    ladder.push({ tier, model: found.model, alternatives: found.alternatives });
   }
   return ladder;
 }
@@ -197,15 +208,17 @@ function validatorModel(ctx: RouterContext, spec: RouteSpec, needs: Needs): Mode
   return found.model;
 }
 
-function modelFor(ctx: RouterContext, spec: RouteSpec, tier: Tier, needs: Needs): { model?: ModelInfo; why: string } {
+/** The tier's first model that can take the request, and the others that can too. */
+function modelFor(ctx: RouterContext, spec: RouteSpec, tier: Tier, needs: Needs): { model?: ModelInfo; alternatives: ModelInfo[]; why: string } {
   const reasons: string[] = [];
+  const fits: ModelInfo[] = [];
   for (const id of ctx.router.tiers.get(tier) ?? []) {
     const model = ctx.catalog.get(id);
     const why = !model ? `${id} is not in the catalog` : unfit(ctx, spec, model, needs);
-    if (!why) return { model, why: '' };
-    reasons.push(why);
+    if (!why) fits.push(model!);
+    else if (fits.length === 0) reasons.push(why);
   }
-  return { why: reasons.join(', ') || 'no model configured' };
+  return { model: fits[0], alternatives: fits.slice(1), why: reasons.join(', ') || 'no model configured' };
 }
 
 function unfit(ctx: RouterContext, spec: RouteSpec, model: ModelInfo, needs: Needs): string | undefined {
@@ -216,6 +229,7 @@ function unfit(ctx: RouterContext, spec: RouteSpec, model: ModelInfo, needs: Nee
   if (needs.tools && !model.tools) return `${model.id} has no tools`;
   if (needs.inputTokens > model.contextWindow) return `${model.id}'s window (${model.contextWindow}) is under the prompt's ${needs.inputTokens} tokens`;
   if (needs.effort && DEMANDING.has(needs.effort) && !model.reasoning?.levels.includes(needs.effort)) return `${model.id} has no reasoning_effort ${needs.effort}`;
+  if (needs.relayOnly && ctx.relays && !ctx.relays(model)) return `${model.id} cannot take ${needs.relayOnly} (no translation carries it; only a model the request is relayed to)`;
   if (needs.maxCostUsd !== undefined) {
     const worst = worstCaseOf(model, needs);
     if (worst > needs.maxCostUsd) return `${model.id}'s worst case $${worst.toFixed(6)} is over the cap $${needs.maxCostUsd}`;

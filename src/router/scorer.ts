@@ -11,6 +11,8 @@ export interface RouterScorer {
   answerRisk(question: string, answer: string): number;
   /** The answer-risk score above which `share` of the training answers lie. */
   answerThresholdForShare(share: number): number;
+  /** The features that pushed a question's difficulty score most, for the debug log. */
+  explain?(text: string, turns: number): Array<{ feature: string; contribution: number }>;
 }
 
 let shipped: RouterScorer | undefined;
@@ -24,6 +26,7 @@ export function shippedScorer(): RouterScorer {
     thresholdForShare: (share) => models.thresholdForShare(share),
     answerRisk: (question, answer) => models.scoreAnswer(question, answer),
     answerThresholdForShare: (share) => models.answerThresholdForShare(share),
+    explain: (text, turns) => models.explainDifficulty(text, turns, 8),
   };
   return shipped;
 }
