@@ -314,3 +314,17 @@ test('a tier with several models: when the first fails, the next model of the ti
   assert.match(headers.get('x-switchyard-fallback')!, /^from frontier-down at .*: 503/);
   assert.deepEqual(attemptRows(requestId).map((a) => [a.modelUsed, a.status]), [['frontier-down', 503], ['frontier-x', 200]]);
 });
+
+test('allowed_routes: a key may call only its routes, and a route it may call picks models outside allowed_models', async () => {
+  const admin = adminApi(gw.origin);
+  const key = await admin.createKey({ name: 'routed', allowed_models: ['nano-text'], allowed_routes: ['auto:json'] });
+  const keyed = new OpenAI({ baseURL: gw.baseURL, apiKey: key.key, maxRetries: 0 });
+  const refused = await keyed.chat.completions.create({ model: 'auto:quality', messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
+  assert.ok(refused instanceof OpenAI.PermissionDeniedError);
+  assert.equal(refused.code, 'route_not_allowed');
+  assert.equal(seen.length, 0);
+  const { response } = await keyed.chat.completions.create({ model: 'auto:json', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+  assert.equal(response.headers.get('x-switchyard-route'), 'auto:json; tier=mini');
+  const listed = (await keyed.models.list()).data.map((m) => m.id);
+  assert.ok(listed.includes('auto:json') && !listed.includes('auto:quality'), listed.join(', '));
+});

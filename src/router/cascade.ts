@@ -106,27 +106,28 @@ async function verifierCheck(next: Invoke, call: ModelCall, auto: AutoRoute, res
 
 /** Critical routes: the final answer is shown to the pro tier; a disagreement asks for a person's review. */
 export function withValidation(): InvokeWrapper {
-  return (next: Invoke): Invoke => async (call) => {
-    const auto = call.auto;
-    if (!auto?.spec.critical) return next(call);
-    const outcome = await next(auto.ladder ? call : buffered(call));
-    if (outcome.kind !== 'response') return outcome;
-    const validator = auto.validator;
-    if (!validator) return withNotes(outcome, { validation: 'skipped: no pro-tier model can be called', review: 'required (critical route not validated)' });
-    const verdict = await askJudge(next, withoutRoute(call), validator, 'You are the final reviewer of an answer to a critical request. Say whether you agree that it is correct, complete and safe to send.', outcome.response);
-    const said = verdict.ok === undefined ? 'failed' : verdict.ok ? 'agreed' : 'disagreed';
-    const answering = outcome.attempts.length - 1;
-    const attempts = [...outcome.attempts.slice(0, answering), ...noted(verdict.attempts, `pro validation ${validator.id}: ${said}`), outcome.attempts[answering]];
-    const notes: RouteNotes = { validation: `${said} (${validator.id}${verdict.reason ? `: ${verdict.reason}` : ''})` };
-    if (verdict.ok !== true) {
-      notes.review = verdict.ok === false ? 'required (pro validation disagreed)' : 'required (pro validation failed)';
-      call.gateway.log.warn({ requestId: call.requestId, route: auto.spec.name, validator: validator.id, verdict: said, reason: verdict.reason }, 'critical answer needs review');
-    }
-    return withNotes({ ...outcome, attempts }, notes);
-  };
+  // Not async on the way through: a call that is not critical costs no extra promise.
+  return (next: Invoke): Invoke => (call) => (call.auto?.spec.critical ? validated(next, call, call.auto) : next(call));
 }
 
-/** The call on one rung of the ladder: its model, deployments and reasoning level; no fallback chain of its own. */
+async function validated(next: Invoke, call: ModelCall, auto: AutoRoute): Promise<Outcome> {
+  const outcome = await next(auto.ladder ? call : buffered(call));
+  if (outcome.kind !== 'response') return outcome;
+  const validator = auto.validator;
+  if (!validator) return withNotes(outcome, { validation: 'skipped: no pro-tier model can be called', review: 'required (critical route not validated)' });
+  const verdict = await askJudge(next, withoutRoute(call), validator, 'You are the final reviewer of an answer to a critical request. Say whether you agree that it is correct, complete and safe to send.', outcome.response);
+  const said = verdict.ok === undefined ? 'failed' : verdict.ok ? 'agreed' : 'disagreed';
+  const answering = outcome.attempts.length - 1;
+  const attempts = [...outcome.attempts.slice(0, answering), ...noted(verdict.attempts, `pro validation ${validator.id}: ${said}`), outcome.attempts[answering]];
+  const notes: RouteNotes = { validation: `${said} (${validator.id}${verdict.reason ? `: ${verdict.reason}` : ''})` };
+  if (verdict.ok !== true) {
+    notes.review = verdict.ok === false ? 'required (pro validation disagreed)' : 'required (pro validation failed)';
+    call.gateway.log.warn({ requestId: call.requestId, route: auto.spec.name, validator: validator.id, verdict: said, reason: verdict.reason }, 'critical answer needs review');
+  }
+  return withNotes({ ...outcome, attempts }, notes);
+}
+
+/** The call on one rung of the ladder: its model, deployments and reasoning level; its tier's other models as fallbacks. */
 function onRung(call: ModelCall, rung: Rung): ModelCall {
   const asked = call.requestedEffort ?? call.request.reasoningEffort;
   const effort = resolveEffort(rung.model, asked);
