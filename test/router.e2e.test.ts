@@ -35,6 +35,18 @@ function answer(model: string, body: any): string {
   return JSON.stringify(reply);
 }
 
+/** A chat stream in the recorded shape (fixtures/openai/chat-stream-text-include-usage.jsonl): role, content, finish, usage, [DONE]. */
+function streamed(model: string, content: string): string {
+  const base = { id: 'chatcmpl-router-test', object: 'chat.completion.chunk', created: 1770933883, model, system_fingerprint: 'fp_test' };
+  const chunks = [
+    { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }], usage: null },
+    { ...base, choices: [{ index: 0, delta: { content }, logprobs: null, finish_reason: null }], usage: null },
+    { ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }], usage: null },
+    { ...base, choices: [], usage: { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100 } },
+  ];
+  return chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n';
+}
+
 let fake: { url: string; close(): Promise<void> };
 let gw: TestGateway;
 let client: OpenAI;
@@ -55,6 +67,11 @@ before(async () => {
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       seen.push({ model: body.model, body });
+      if (body.stream) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(streamed(body.model, script(body.model, body)?.content ?? `An answer from ${body.model}.`));
+        return;
+      }
       if (body.model === 'frontier-down') {
         res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'overloaded', type: 'server_error', param: null, code: null } }));
         return;
@@ -95,6 +112,9 @@ routes:
     critical: true
   auto:deep:
     tiers: [frontier]
+  auto:live:
+    tiers: [mini, default]
+    cascade: { checks: [refusal], stream: first_tier }
   auto:thrifty:
     tiers: [mini, default]
     threshold: 0
@@ -327,4 +347,29 @@ test('allowed_routes: a key may call only its routes, and a route it may call pi
   assert.equal(response.headers.get('x-switchyard-route'), 'auto:json; tier=mini');
   const listed = (await keyed.models.list()).data.map((m) => m.id);
   assert.ok(listed.includes('auto:json') && !listed.includes('auto:quality'), listed.join(', '));
+});
+
+test('cascade.stream: first_tier streams the first tier directly, with no check', async () => {
+  script = (model) => (model === 'mini-small' ? { content: "I'm not sure." } : undefined);
+  const stream = await client.chat.completions.create({ model: 'auto:live', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+  assert.equal(text, "I'm not sure.");
+  assert.deepEqual(seen.map((s) => [s.model, s.body.stream]), [['mini-small', true]]);
+});
+
+test('the learned check escalates a cheap answer whose arithmetic does not add up, and accepts one that does', async () => {
+  const question = "Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes muffins for her friends every day with four. She sells the remainder at the farmers' market daily for $2 per fresh duck egg. How much in dollars does she make every day at the farmers' market?";
+  const wrong = 'She eats 3, so 16 - 3 = 12 eggs are left.\nShe bakes with 4, so 12 - 4 = 7 eggs.\nShe sells them at $2 each: 7 * $2 = $15.\nThe answer is 15.';
+  const right = 'She eats 3, so 16 - 3 = 13 eggs are left.\nShe bakes with 4, so 13 - 4 = 9 eggs.\nShe sells them at $2 each: 9 * $2 = $18.\nThe answer is 18.';
+  script = (model) => (model === 'mini-small' ? { content: wrong } : { content: right });
+  const escalated = await ask('auto:cascade', { messages: [{ role: 'user', content: question }] });
+  assert.match(escalated.headers.get('x-switchyard-cascade')!, /^mini escalated \(learned check 0\.\d{3} >= 0\.\d{3}\); default accepted/);
+  assert.equal(escalated.data.choices[0].message.content, right);
+
+  seen.length = 0;
+  script = () => ({ content: right });
+  const accepted = await ask('auto:cascade', { messages: [{ role: 'user', content: question }] });
+  assert.equal(accepted.headers.get('x-switchyard-cascade'), 'mini accepted (checks passed)');
+  assert.deepEqual(seen.map((s) => s.model), ['mini-small']);
 });

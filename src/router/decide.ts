@@ -100,7 +100,7 @@ export async function routeAuto(ctx: RouterContext, request: CanonicalRequest, e
   const cascade = spec.cascade && !stream && !needs.relayOnly ? spec.cascade : undefined;
   if (spec.cascade && stream) notes.push('stream: first tier answers directly (cascade.stream: first_tier)');
   else if (spec.cascade && needs.relayOnly) notes.push(`no cascade: ${needs.relayOnly} can only be relayed, and a cascade reads answers through a translation`);
-  const start = cascade ? lowest(spec, wanted.tier) : wanted.tier;
+  const start = spec.cascade ? lowest(spec, wanted.tier) : wanted.tier;
   const first = pick(ctx, spec, needs, start, below, notes);
   const auto: AutoRoute = { spec, tier: first.tier, score: wanted.score, why: [wanted.why, ...notes].join('; ') };
   if (cascade) {
@@ -129,6 +129,7 @@ function wantedTier(ctx: RouterContext, spec: RouteSpec, request: CanonicalReque
   const task = request.metadata?.task?.toLowerCase();
   const hinted = task ? SIMPLE_TASKS[task] : undefined;
   if (hinted) return { tier: hinted, why: `metadata.task=${task} → ${hinted}` };
+  if (spec.cascade) return { tier: spec.tiers[0], why: `cascade from ${spec.tiers[0]}` };
   if (task) notes.push(`metadata.task=${task} not a simple task: classifier decides`);
   if (spec.tiers.length === 1) return { tier: spec.tiers[0], why: `${spec.name} has one tier` };
   const { text, turns } = questionOf(request);
