@@ -4,7 +4,7 @@
 //
 //   npm run bench                      every suite (about 3-4 minutes on 2 cores)
 //   npm run bench -- --quick           shorter rounds, 300 streams: a smoke run
-//   npm run bench -- --suite latency   only some suites: latency, streaming, memory, bodies, crash, router
+//   npm run bench -- --suite latency   only some suites: latency, streaming, memory, bodies, crash, router, redaction
 //   npm run bench -- --suite crash     kill -9 cycles under load on SQLite and PostgreSQL (10; 3 with --quick)
 //   npm run bench -- --scenario gateway only some gateway scenarios (see bench/scenarios.ts)
 //   npm run bench -- --suite latency --scenario gateway --profile /tmp/prof
@@ -23,13 +23,14 @@ import { streamMemorySuite } from './suites/stream-memory.ts';
 import { largeBodySuite } from './suites/large-bodies.ts';
 import { crashSuite } from './suites/crash.ts';
 import { runRouterDecisionBench } from './suites/router-decision.ts';
+import { runRedactionBench } from './suites/redaction.ts';
 import { gatewayRatios, targetChecks } from './report/results.ts';
 import type { BenchResults } from './report/results.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderLatencyPlot } from './report/plot.ts';
 import { summarizeProfiles } from './profile-summary.ts';
 
-const SUITES = ['latency', 'streaming', 'memory', 'bodies', 'crash', 'router'] as const;
+const SUITES = ['latency', 'streaming', 'memory', 'bodies', 'crash', 'router', 'redaction'] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -101,6 +102,11 @@ async function main(): Promise<void> {
     log('Router decision time (the difficulty classifier on a ~4k-token prompt, in-process):');
     results.router = await runRouterDecisionBench();
     log(`  ${results.router.promptTokens} tokens: p50 ${results.router.p50Ms.toFixed(3)} ms, p99 ${results.router.p99Ms.toFixed(3)} ms`);
+  }
+  if (suites.includes('redaction')) {
+    log('Redaction of a typical chat prompt (secrets and personal data masked, JSON walked):');
+    results.redaction = await runRedactionBench();
+    log(`  ${results.redaction.bytes} bytes: p50 ${results.redaction.p50Ms.toFixed(3)} ms, p99 ${results.redaction.p99Ms.toFixed(3)} ms`);
   }
   results.checks = targetChecks(results);
   results.meta.seconds = (performance.now() - started) / 1000;

@@ -69,6 +69,15 @@ export const scenarios: GatewayScenario[] = [
     model: 'auto',
     suites: ['latency'],
   },
+  {
+    id: 'gateway-traced',
+    name: 'gateway + OTel tracing',
+    // As npm start with tracing on: a span per request and per attempt, batched and
+    // exported over OTLP/HTTP (to the fake upstream, which answers 404: the cost measured
+    // is the gateway's, not a collector's).
+    env: (ctx) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: ctx.upstream }),
+    suites: ['latency'],
+  },
 ];
 
 /** Create a virtual key through the admin API; returns its secret. */

@@ -24,7 +24,7 @@ function evalRows(): string[] {
   return rows.map((row) => JSON.stringify(row));
 }
 
-for (const extra of [[], ['--cv', '2']]) {
+for (const extra of [[], ['--cv', '2'], ['--cv', '2', '--seed', '11']]) {
   test(`eval-router ${extra.join(' ') || '(shipped weights)'} prints one JSON report, the SVG and one score line per row`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'eval-router-'));
     try {

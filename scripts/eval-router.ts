@@ -1,9 +1,10 @@
-// npm run eval:router -- --data FILE [--json] [--svg FILE] [--scores-out FILE] [--weak MODEL] [--strong MODEL] [--cv K]
+// npm run eval:router -- --data FILE [--json] [--svg FILE] [--scores-out FILE] [--weak MODEL] [--strong MODEL] [--cv K] [--seed N]
 // Scores eval rows (JSONL {"prompt", "weak", "strong", "weak_answer"?, "task"?}, or a benchmark
 // folder such as fixtures/routing-data/mmlu, converted in memory) with the shipped router and
 // cascade check (or, with --cv K, K-fold cross-validated ones trained by the train-router
 // recipe) and reports APGR, CPT(50%), CPT(80%), the strong share reaching 95% of the strong
 // model's quality, and the cost per 1,000 requests at that share, against random routing.
+// --seed N (with --cv) deals the folds and orders training by another seed than the recipe's 7.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadRouterModels } from '../src/router/classifier.ts';
@@ -31,16 +32,22 @@ const { values: args } = parseArgs({
     weak: { type: 'string', default: 'gpt-5.4-mini' },
     strong: { type: 'string', default: 'gpt-5.4' },
     cv: { type: 'string' },
+    seed: { type: 'string' },
   },
 });
 
 if (!args.data) {
-  console.error('usage: npm run eval:router -- --data FILE.jsonl|fixtures/routing-data/mmlu [--json] [--svg FILE] [--scores-out FILE] [--weak MODEL] [--strong MODEL] [--cv K]');
+  console.error('usage: npm run eval:router -- --data FILE.jsonl|fixtures/routing-data/mmlu [--json] [--svg FILE] [--scores-out FILE] [--weak MODEL] [--strong MODEL] [--cv K] [--seed N]');
   process.exit(2);
 }
 const folds = args.cv === undefined ? undefined : Number(args.cv);
 if (folds !== undefined && !(Number.isInteger(folds) && folds >= 2)) {
   console.error('--cv needs a whole number of folds, 2 or more');
+  process.exit(2);
+}
+const seed = args.seed === undefined ? undefined : Number(args.seed);
+if (seed !== undefined && !Number.isInteger(seed)) {
+  console.error('--seed needs a whole number');
   process.exit(2);
 }
 
@@ -65,14 +72,14 @@ const strongCosts = attempt(() => rowCosts(rows, catalogPricing(args.strong ?? '
 const cascadeRows = rows.flatMap((row, i) => (typeof row.weak_answer === 'string' ? [i] : []));
 
 function routerScores(): Float64Array {
-  if (folds !== undefined) return crossValidatedDifficulty(rows, folds);
+  if (folds !== undefined) return crossValidatedDifficulty(rows, folds, undefined, seed);
   const models = loadRouterModels();
   return Float64Array.from(rows, (row) => models.scoreDifficulty(row.prompt, 1));
 }
 
 function cascadeScores(): Float64Array {
   const subset = cascadeRows.map((i) => rows[i]);
-  if (folds !== undefined) return crossValidatedCascade(subset, folds);
+  if (folds !== undefined) return crossValidatedCascade(subset, folds, undefined, seed);
   const models = loadRouterModels();
   return Float64Array.from(subset, (row) => models.scoreAnswer(row.prompt, row.weak_answer ?? ''));
 }

@@ -8,6 +8,8 @@ import type { InboundApi } from './api/inbound.ts';
 import type { Deployment } from './providers/types.ts';
 import type { Route } from './routing/resolve.ts';
 import type { Admitted, Principal } from './services.ts';
+import type { RequestTrace } from './observability/tracing.ts';
+import type { CapturedAnswer } from './observability/bodies.ts';
 
 export interface CallState {
   requestId: string;
@@ -19,6 +21,12 @@ export interface CallState {
   principal?: Principal;
   route?: Route;
   admitted?: Admitted;
+  /** The request's span, when tracing is on. */
+  trace?: RequestTrace;
+  /** The client's body, kept when the body policy stores it. */
+  body?: Record<string, unknown>;
+  /** The body policy for this request (unset: none). */
+  bodyPolicy?: 'redacted' | 'full';
 }
 
 /** One upstream attempt: which deployment, which model it really called, how it went. */
@@ -55,4 +63,6 @@ export interface CallResult {
   ttftMs?: number;
   error?: GatewayError;
   notes?: RouteNotes;
+  /** The answer as sent, when the body policy keeps it (a stream's assembled). */
+  answer?: CapturedAnswer;
 }

@@ -15,6 +15,9 @@ import { secretMaskerFor, type SecretMasker } from './providers/secrets.ts';
 import { RefusalCounts } from './ledger/refusals.ts';
 import { resilienceFor, type Resilience } from './resilience.ts';
 import { listDeployments } from './admin/deployments.ts';
+import { GatewayMetrics } from './observability/metrics.ts';
+import { tracingFromEnv, type Tracing } from './observability/tracing.ts';
+import { BodyKeeper } from './observability/bodies.ts';
 import type { RouterConfig } from './router/config.ts';
 import { shippedScorer, type RouterScorer } from './router/scorer.ts';
 
@@ -34,6 +37,12 @@ export interface Gateway {
   resilience: Resilience;
   /** The auto-router's tiers and routes, and the trained scorer it decides with. */
   router: { config: RouterConfig; scorer: RouterScorer };
+  /** Prometheus metrics (GET /metrics), fed by the pipeline's record stage. */
+  metrics: GatewayMetrics;
+  /** OpenTelemetry traces; undefined (off) unless OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  tracing?: Tracing;
+  /** Which requests keep their bodies in the request log, and how (log.bodies). */
+  bodies: BodyKeeper;
   /** Open requests, for graceful shutdown. */
   inflight: number;
   shuttingDown: boolean;
@@ -53,6 +62,8 @@ export interface GatewayOverrides {
   log?: Logger;
   /** The router's scorer (default: the shipped classifier). */
   scorer?: RouterScorer;
+  /** Tracing (default: from the OTEL_* environment variables). */
+  tracing?: Tracing;
   /** Where the gateway's own logger writes (default stdout); its lines are masked. */
   logDestination?: DestinationStream;
 }
@@ -89,7 +100,15 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     log: (level, message, fields) => log[level](fields ?? {}, message),
   });
   const open = config.gatewayKeys.length === 0 && !config.masterKey;
+  const refusals = new RefusalCounts();
+  const metrics = new GatewayMetrics({
+    refusalsBeforeAuth: () => refusals.snapshot(),
+    breakers: async () => breakerStates(await listDeployments({ resilience, models: () => catalog.available(), deploymentsOf: (model) => catalog.deployments(model) })),
+  });
   const ledger = overrides.ledger ?? access.ledger;
+  const tracing = overrides.tracing ?? tracingFromEnv();
+  const secrets = [...config.providers.values()].flatMap((p) => (p.apiKey ? [p.apiKey] : [])).concat(config.masterKey ? [config.masterKey] : [], config.gatewayKeys);
+  const bodies = new BodyKeeper(config.file, (text) => masker.mask(text), secrets);
   return {
     config,
     catalog,
@@ -99,7 +118,10 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     adapters: providerAdapters(),
     log,
     masker,
-    refusals: new RefusalCounts(),
+    refusals,
+    metrics,
+    tracing,
+    bodies,
     resilience,
     inflight: 0,
     shuttingDown: false,
@@ -111,6 +133,7 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
       if (ledger !== access.ledger) await ledger.close();
       await access.close();
       await resilience.close();
+      await tracing?.shutdown().catch(() => {});
     },
   };
 }
@@ -134,4 +157,13 @@ class OpenAuthenticator implements Authenticator {
     }
     return { keyId: 'anonymous', name: 'anonymous (open gateway)', prefix: '', env: 'config' };
   }
+}
+
+/** The breaker of each guarded deployment, as the metrics gauge reads it. */
+function breakerStates(rows: object[]): Array<{ deployment: string; model: string; state: string }> {
+  const out: Array<{ deployment: string; model: string; state: string }> = [];
+  for (const row of rows as Array<{ id: string; model: string; breaker: { state: string } }>) {
+    if (row.breaker.state !== 'not_guarded') out.push({ deployment: row.id, model: row.model, state: row.breaker.state });
+  }
+  return out;
 }

@@ -12,6 +12,8 @@ import type { InboundApi, RelayChanges } from './api/inbound.ts';
 import { untranslatableError } from './api/untranslatable.ts';
 import type { Attempt, RouteNotes } from './call-state.ts';
 import type { AutoRoute } from './router/decide.ts';
+import type { AttemptEnd, RequestTrace } from './observability/tracing.ts';
+import { CapturingTap } from './observability/stream-capture.ts';
 import { embedThroughAdapter } from './embeddings.ts';
 import type { Gateway } from './gateway.ts';
 import { forwardedHeaders } from './providers/forward-headers.ts';
@@ -45,6 +47,10 @@ export interface ModelCall {
   readonly fallbacks?: readonly ModelInfo[];
   /** An auto route's decision: a cascade ladder, a Pro validator (src/router/cascade.ts reads it). */
   readonly auto?: AutoRoute;
+  /** The request's span: each attempt is a child span, and sends its traceparent upstream. */
+  readonly trace?: RequestTrace;
+  /** Set when the body policy keeps this request's bodies: a relayed stream keeps up to this many bytes of its events to assemble the answer. */
+  readonly keepAnswerBytes?: number;
 }
 
 interface OutcomeBase {
@@ -90,14 +96,26 @@ export function compose(base: Invoke, ...wrappers: InvokeWrapper[]): Invoke {
 export const invoke: Invoke = async (call) => {
   const deployment = call.deployment ?? call.candidates[0];
   const startedAt = performance.now();
+  const span = call.trace?.attempt(call.model, deployment, call.request);
   try {
-    return call.api.relay?.accepts(deployment, call.model)
-      ? await relay(call, deployment, startedAt)
-      : await translate(call, deployment, startedAt);
+    const outcome = call.api.relay?.accepts(deployment, call.model)
+      ? await relay(call, deployment, startedAt, span?.headers)
+      : await translate(call, deployment, startedAt, span?.headers);
+    // A stream's span stays open until the stream ends (the request's end closes it).
+    if (span && outcome.kind !== 'relayed-stream' && outcome.kind !== 'events') span.end(attemptEnd(outcome));
+    return outcome;
   } catch (thrown) {
-    throw thrown instanceof GatewayError ? asSaidBy(call.gateway, thrown, deployment) : thrown;
+    const error = thrown instanceof GatewayError ? asSaidBy(call.gateway, thrown, deployment) : thrown;
+    span?.end({ status: error instanceof GatewayError ? error.status : 500, errorType: error instanceof GatewayError ? error.code : 'internal_error' });
+    throw error;
   }
 };
+
+/** How a whole (not streamed) answer ends its attempt's span. */
+function attemptEnd(outcome: Exclude<Outcome, { kind: 'relayed-stream' | 'events' }>): AttemptEnd {
+  if (outcome.kind === 'failed') return { status: outcome.error.status, usage: outcome.usage, errorType: outcome.error.code };
+  return { status: outcome.kind === 'relayed-body' ? outcome.status : 200, usage: outcome.usage, responseModel: outcome.model.id };
+}
 
 /**
  * Every error of a call passes here on its way out: the provider named as configured
@@ -120,18 +138,20 @@ function base(call: ModelCall, deployment: Deployment, startedAt: number, status
   return { deployment, model: call.model, attempts: [attempt], startedAt, warnings };
 }
 
-async function relay(call: ModelCall, deployment: Deployment, startedAt: number): Promise<Outcome> {
+async function relay(call: ModelCall, deployment: Deployment, startedAt: number, traceHeaders?: Record<string, string>): Promise<Outcome> {
   const spec = call.api.relay!;
   const payload = JSON.stringify(spec.prepare(call.body, deployment, call.changes));
   const headers = forwardedHeaders(call.requestId, call.clientHeaders, deployment);
+  if (traceHeaders) Object.assign(headers, traceHeaders);
   for (const name of spec.passHeaders ?? []) {
     const value = call.clientHeaders[name];
     if (typeof value === 'string') headers[name] = value;
   }
   const upstream = await spec.open(deployment, payload, call.signal, call.request.stream, headers);
   if (!call.request.stream) return relayedBody(call, deployment, startedAt, upstream);
-  const { tap, rewrite } = spec.tap(call.body);
-  const stream = await primeRelay(upstream, tap, deployment, rewrite, call.signal);
+  const tapped = spec.tap(call.body);
+  const tap = call.keepAnswerBytes ? new CapturingTap(tapped.tap, call.keepAnswerBytes) : tapped.tap;
+  const stream = await primeRelay(upstream, tap, deployment, tapped.rewrite, call.signal);
   return { ...base(call, deployment, startedAt, 200, []), kind: 'relayed-stream', stream, tap };
 }
 
@@ -169,14 +189,16 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-async function translate(call: ModelCall, deployment: Deployment, startedAt: number): Promise<Outcome> {
+async function translate(call: ModelCall, deployment: Deployment, startedAt: number, traceHeaders?: Record<string, string>): Promise<Outcome> {
   const { gateway, request } = call;
   const untranslatable = untranslatableError(request, call.api, gateway.catalog, call.model, deployment);
   if (untranslatable) throw untranslatable;
   const adapter = gateway.adapters.get(deployment.provider);
   if (!adapter) throw new Error(`no adapter for provider ${deployment.provider}`);
   const target = { deployment, model: call.model };
-  const ctx = { requestId: call.requestId, signal: call.signal, forwardHeaders: forwardedHeaders(call.requestId, call.clientHeaders, deployment) };
+  const forwardHeaders = forwardedHeaders(call.requestId, call.clientHeaders, deployment);
+  if (traceHeaders) Object.assign(forwardHeaders, traceHeaders);
+  const ctx = { requestId: call.requestId, signal: call.signal, forwardHeaders };
   if (call.api.endpoint === 'embeddings') {
     const { body, usage } = await embedThroughAdapter(adapter, request, target, ctx);
     return { ...base(call, deployment, startedAt, 200, [], usage), kind: 'json', body, usage };

@@ -19,6 +19,7 @@ import { compose, invoke, type ModelCall } from './invoke.ts';
 import { withDeploymentFallback } from './deployment-fallback.ts';
 import { attemptsOf, fallbackModels, withModelFallback } from './model-fallback.ts';
 import { respond } from './respond.ts';
+import { record } from './record.ts';
 import { withCascade, withValidation } from './router/cascade.ts';
 import { cheaperThan, isAutoRoute, routeAuto, type RouterContext } from './router/decide.ts';
 import { maxCostOf, refuseOverCap } from './router/cost-cap.ts';
@@ -43,6 +44,7 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
   });
   res.setHeader('x-request-id', requestId);
   const state: CallState = { requestId, startedAt: performance.now(), api, req, res, signal: abort.signal };
+  state.trace = gateway.tracing?.startRequest(req.headers, api.endpoint, state.startedAt);
   let result: CallResult | undefined;
   let modelRequested = '';
   let stream = false;
@@ -50,6 +52,7 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
     state.principal = await gateway.authenticator.authenticate(presentedKey(req.headers));
     const body = parseJsonBody(await readBody(req, gateway.config.maxBodyBytes), req.headers['content-type'], gateway.config.maxJsonDepth) as Record<string, unknown>;
     const request = api.parse(body);
+    state.trace?.describe(request);
     modelRequested = request.model;
     stream = request.stream;
     const maxCostUsd = maxCostOf(req.headers);
@@ -57,6 +60,11 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
     state.route = auto ? await routeAuto(routerContext(gateway, state.principal, api), request, api.endpoint, maxCostUsd) : await resolveRoute(gateway.catalog, request, api.endpoint);
     if (auto && gateway.log.isLevelEnabled('debug')) logDecision(gateway, requestId, request, state.route);
     const fallbacks = await admit(gateway, state, request, maxCostUsd);
+    const policy = gateway.bodies.policyFor(state.principal, state.route.auto?.spec.name);
+    if (policy !== 'none') {
+      state.bodyPolicy = policy;
+      state.body = body;
+    }
     request.reasoningEffort = state.route.effort;
     applyOutputCap(request, state.admitted!);
     const call = modelCall(gateway, state, request, body, fallbacks);
@@ -135,68 +143,7 @@ function modelCall(gateway: Gateway, state: CallState, request: CanonicalRequest
     model: route.model, candidates: route.deployments, requestedEffort: route.requestedEffort ?? route.effort, fallbacks,
     changes: { effort: route.requestedEffort !== undefined ? route.effort : undefined, outputCap: state.admitted?.outputCap },
     auto: route.auto,
+    trace: state.trace,
+    keepAnswerBytes: state.bodyPolicy ? gateway.bodies.captureBytes : undefined,
   };
-}
-
-function record(gateway: Gateway, state: CallState, result: CallResult | undefined, modelRequested: string, stream: boolean): void {
-  if (!state.principal) {
-    // Refused before authentication succeeded: counted, never a row (a flood must not grow the store).
-    const code = result?.error?.code ?? 'unauthenticated';
-    gateway.refusals.add(code);
-    if (gateway.log.isLevelEnabled('debug')) gateway.log.debug({ requestId: state.requestId, code }, 'model call refused before authentication');
-    return;
-  }
-  const usage: Usage = result?.usage ?? emptyUsage();
-  const now = new Date().toISOString();
-  const base = {
-    requestId: state.requestId,
-    time: now,
-    keyId: state.principal.keyId,
-    projectId: state.principal.projectId,
-    endpoint: state.api.endpoint,
-    modelRequested,
-    route: routeText(state, result),
-    stream,
-  };
-  gateway.ledger.record({
-    ...base,
-    attempt: 0,
-    modelUsed: result?.model?.id ?? state.route?.model.id,
-    provider: result?.deployment?.providerName,
-    deploymentId: result?.deployment?.id,
-    status: result?.status ?? 500,
-    errorCode: result?.error?.code,
-    usage,
-    costUsd: result?.costUsd ?? 0,
-    latencyMs: Math.round(performance.now() - state.startedAt),
-    ttftMs: result?.ttftMs,
-  });
-  if (!result || result.attempts.length <= 1) return;
-  result.attempts.forEach((attempt, i) =>
-    gateway.ledger.record({
-      ...base,
-      attempt: i + 1,
-      modelUsed: attempt.model.id,
-      provider: attempt.deployment.providerName,
-      deploymentId: attempt.deployment.id,
-      status: attempt.status,
-      errorCode: attempt.errorCode,
-      usage: attempt.usage ?? emptyUsage(),
-      costUsd: attempt.usage ? costFor(attempt.usage, attempt.model) : 0,
-      latencyMs: attempt.latencyMs,
-      ...(attempt.note ? { route: attempt.note } : {}),
-    }),
-  );
-}
-
-/** The route column of the request row: why this model, and what a cascade or validation did. */
-function routeText(state: CallState, result: CallResult | undefined): string | undefined {
-  const reason = state.route?.reason;
-  const notes = result?.notes;
-  if (!notes) return reason;
-  let text = reason ?? '';
-  if (notes.cascade) text += `; cascade: ${notes.cascade}`;
-  if (notes.validation) text += `; validation: ${notes.validation}`;
-  if (notes.review) text += `; review: ${notes.review}`;
-  return text;
 }

@@ -3,7 +3,7 @@
 // the upstream breaks mid-stream. Returns what the account and log stages need.
 import type { ServerResponse } from 'node:http';
 import { GatewayError } from './canonical/errors.ts';
-import type { Usage } from './canonical/types.ts';
+import type { StreamEvent, Usage } from './canonical/types.ts';
 import { costFor } from './account.ts';
 import type { Attempt, CallResult, CallState } from './call-state.ts';
 import { drained } from './http/drain.ts';
@@ -11,6 +11,7 @@ import { sendError } from './http/send.ts';
 import { asSaidBy, billedUsage, type ModelCall, type Outcome } from './invoke.ts';
 import { pipeRelay } from './providers/relay-stream.ts';
 import { replayEvents } from './canonical/replay.ts';
+import { CapturingTap } from './observability/stream-capture.ts';
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
@@ -26,6 +27,7 @@ export async function respond(state: CallState, call: ModelCall, outcome: Outcom
   const last = attempts.length - 1;
   attempts[last] = { ...attempts[last], status: rendered.status, usage: rendered.usage, errorCode: rendered.error?.code, latencyMs: Math.round(performance.now() - outcome.startedAt) };
   const result: CallResult = { ...rendered, attempts, deployment: outcome.deployment, model: outcome.model, notes: outcome.notes };
+  if (state.bodyPolicy) result.answer = rendered.answer;
   // A request pays for every attempt that did work (a cascade's cheaper tiers, samples, judges), not only the answering one.
   if (earlier.usage) {
     result.usage = sumUsage(earlier.usage, rendered.usage);
@@ -130,7 +132,9 @@ function sendBody(state: CallState, outcome: Outcome, status: number, body: stri
   res.setHeader('x-switchyard-cost-usd', (costUsd + earlierUsd).toFixed(8));
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
-  return { status, usage, costUsd };
+  // Embedding vectors are not a body worth keeping: only their count is.
+  const answer = !state.bodyPolicy ? undefined : outcome.kind === 'json' ? { body: '{"note": "embedding vectors are not stored"}' } : { body: typeof body === 'string' ? body : body.toString('utf8') };
+  return { status, usage, costUsd, answer };
 }
 
 function writeStreamHead(state: CallState, outcome: Outcome, warnings?: readonly string[]): void {
@@ -160,7 +164,8 @@ async function sendRelayedStream(state: CallState, call: ModelCall, outcome: Of<
   finishStream(res, costUsd + earlierUsd);
   const ttftMs = tap.firstContentAt ? Math.round(tap.firstContentAt - state.startedAt) : undefined;
   const status = relayed.clientClosed ? 499 : relayed.error ? relayed.error.status : 200;
-  return { status, usage, costUsd, ttftMs, error: relayed.error };
+  const answer = state.bodyPolicy && tap instanceof CapturingTap ? tap.assembled(state.api.endpoint) : undefined;
+  return { status, usage, costUsd, ttftMs, error: relayed.error, answer };
 }
 
 async function sendEvents(state: CallState, call: ModelCall, outcome: Of<'events'>, earlierUsd: number): Promise<Rendered> {
@@ -171,8 +176,10 @@ async function sendEvents(state: CallState, call: ModelCall, outcome: Of<'events
   let ttftMs: number | undefined;
   let contentEvents = 0;
   let headWritten = false;
+  const answer = state.bodyPolicy ? { text: '', toolCalls: [] as Array<{ name: string; arguments: string }> } : undefined;
   try {
     for await (let event of outcome.events) {
+      if (answer) assemble(answer, event);
       if (!headWritten) {
         writeStreamHead(state, outcome, event.type === 'start' ? event.warnings : undefined);
         headWritten = true;
@@ -195,5 +202,12 @@ async function sendEvents(state: CallState, call: ModelCall, outcome: Of<'events
   const costUsd = costFor(billed, outcome.model);
   finishStream(res, costUsd + earlierUsd);
   const status = res.destroyed && !error ? 499 : error ? error.status : 200;
-  return { status, usage: billed, costUsd, ttftMs, error };
+  return { status, usage: billed, costUsd, ttftMs, error, answer };
+}
+
+/** A canonical stream's answer, for the body policy: text and tool calls, as they were sent. */
+function assemble(answer: { text: string; toolCalls: Array<{ name: string; arguments: string }> }, event: StreamEvent): void {
+  if (event.type === 'text-delta') answer.text += event.text;
+  else if (event.type === 'tool-call-start') answer.toolCalls[event.index] = { name: event.name, arguments: '' };
+  else if (event.type === 'tool-call-delta' && answer.toolCalls[event.index]) answer.toolCalls[event.index].arguments += event.argumentsDelta;
 }

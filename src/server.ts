@@ -14,6 +14,7 @@ import { expectationFailed, missingHost } from './http/protocol-errors.ts';
 import { presentedKey } from './keys/presented-key.ts';
 import type { Gateway } from './gateway.ts';
 import type { Principal } from './services.ts';
+import { metricsOnGatewayPort } from './observability/metrics-endpoint.ts';
 
 type Handler = (gateway: Gateway, req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> | void;
 type AuthedHandler = (gateway: Gateway, req: IncomingMessage, res: ServerResponse, path: string, principal: Principal) => Promise<void> | void;
@@ -29,6 +30,7 @@ const routes: Record<string, Record<string, Handler>> = {
   '/v1/models': { GET: withAuth(listModels) },
   '/healthz': { GET: (_g, _req, res) => sendJson(res, 200, { status: 'ok' }) },
   '/readyz': { GET: (g, _req, res) => sendJson(res, g.shuttingDown ? 503 : 200, { status: g.shuttingDown ? 'draining' : 'ready' }) },
+  '/metrics': { GET: (gateway, req, res) => metricsOnGatewayPort(gateway, req, res) },
 };
 
 function withAuth(handler: AuthedHandler): Handler {

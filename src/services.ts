@@ -3,6 +3,7 @@
 // in-process or in Redis.
 import type { Usage } from './canonical/types.ts';
 import type { ModelInfo } from './catalog/types.ts';
+import type { StoredBodies } from './observability/bodies.ts';
 
 /** Who is calling, as established by authentication. */
 export interface Principal {
@@ -76,6 +77,10 @@ export interface LedgerEntry {
   provider?: string;
   deploymentId?: string;
   route?: string;
+  /** The auto route that chose the model (`auto:balanced`), when one did. */
+  routeName?: string;
+  /** The tier of the model used (nano, mini, default, frontier, pro). */
+  tier?: string;
   stream: boolean;
   status: number;
   errorCode?: string;
@@ -83,6 +88,8 @@ export interface LedgerEntry {
   costUsd: number;
   latencyMs: number;
   ttftMs?: number;
+  /** The request's bodies, when its body policy keeps them (request rows only). */
+  bodies?: StoredBodies;
 }
 
 export interface Ledger {

@@ -121,9 +121,31 @@ export function renderMarkdown(results: BenchResults): string {
       '',
     );
   }
+  const costs = featureCosts(results);
+  if (costs.length > 0) {
+    out.push('## What each feature costs (same run)', '');
+    out.push(table(['feature', 'compared with', 'measured'], costs), '');
+  }
   if (results.checks?.length) {
     out.push('## Targets', '');
     out.push(table(['check', 'target', 'measured', ''], results.checks.map((c) => [c.what, c.target, c.value, c.ok ? 'met' : '**missed**'])), '');
   }
   return out.join('\n');
+}
+
+/** Each optional feature against the same gateway without it, measured in this run. */
+function featureCosts(results: BenchResults): string[][] {
+  const rows: string[][] = [];
+  const at = (target: string, c: number) => results.latency?.find((p) => p.target === target && p.concurrency === c);
+  for (const [target, what] of [['gateway-auto', 'model "auto" (the router)'], ['gateway-traced', 'OpenTelemetry tracing on']] as const) {
+    for (const c of [1, 16, 64]) {
+      const on = at(target, c);
+      const off = at('gateway', c);
+      if (!on || !off) continue;
+      rows.push([`${what}, c=${c}`, 'gateway (npm start)', `p50 ${f(on.p50Ms - off.p50Ms, 3)} ms added, throughput ${x(on.rps / off.rps)}, CPU/req ${x((on.cpuMsPerRequest ?? NaN) / (off.cpuMsPerRequest ?? NaN))}`]);
+    }
+  }
+  if (results.router) rows.push([`router decision, ${results.router.promptTokens}-token prompt`, '–', `p50 ${f(results.router.p50Ms, 3)} ms, p99 ${f(results.router.p99Ms, 3)} ms`]);
+  if (results.redaction) rows.push([`redaction of a ${(results.redaction.bytes / 1024).toFixed(1)} KB prompt`, '–', `p50 ${f(results.redaction.p50Ms, 3)} ms, p99 ${f(results.redaction.p99Ms, 3)} ms`]);
+  return rows;
 }

@@ -24,6 +24,8 @@ export interface BenchResults {
   crash?: CrashResult[];
   /** The auto-router's decision time on a ~4k-token prompt. */
   router?: { p50Ms: number; p99Ms: number; promptTokens: number };
+  /** Redaction of a typical chat prompt (src/redact). */
+  redaction?: { p50Ms: number; p99Ms: number; bytes: number };
   ratios?: GatewayRatio[];
   checks?: Check[];
 }
@@ -116,6 +118,9 @@ export function targetChecks(results: BenchResults): Check[] {
   }
   if (results.router) {
     checks.push({ what: `router decision time, ${results.router.promptTokens}-token prompt (p99)`, target: '< 0.2 ms', value: `${results.router.p99Ms.toFixed(3)} ms`, ok: results.router.p99Ms < 0.2 });
+  }
+  if (results.redaction) {
+    checks.push({ what: `redaction of a ${(results.redaction.bytes / 1024).toFixed(1)} KB chat prompt (p50)`, target: '< 1 ms', value: `${results.redaction.p50Ms.toFixed(3)} ms`, ok: results.redaction.p50Ms < 1 });
   }
   const auto = results.latency?.filter((p) => p.target === 'gateway-auto') ?? [];
   for (const point of auto) {

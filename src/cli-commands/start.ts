@@ -68,6 +68,20 @@ export async function runStart(argv: string[]): Promise<number | undefined> {
   }
   const host = address.address.includes(':') ? `[${address.address}]` : address.address;
   process.stdout.write(banner(gateway.config, `http://${host}:${address.port}`, gateway.catalog.available().length));
+  const metricsAt = config.file.metrics?.listen;
+  if (metricsAt) {
+    const { createMetricsServer } = await import('../observability/metrics-endpoint.ts');
+    const [metricsHost, metricsPort] = [metricsAt.slice(0, metricsAt.lastIndexOf(':')), Number(metricsAt.slice(metricsAt.lastIndexOf(':') + 1))];
+    const metricsServer = createMetricsServer(gateway);
+    try {
+      const bound = await listen(metricsServer, metricsHost, metricsPort);
+      process.stdout.write(`Prometheus metrics on http://${metricsHost}:${bound.port}/metrics (no key: keep this address private)\n`);
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `${metricsAt} is already in use` : String((err as Error).message);
+      process.stderr.write(`switchyard: metrics.listen ${metricsAt}: ${why}; metrics stay on ${'GET /metrics'} with the admin key.\n`);
+    }
+    metricsServer.unref();
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1);

@@ -91,6 +91,7 @@ export const routingSchema = z.strictObject({
 });
 
 const tierName = z.enum(['nano', 'mini', 'default', 'frontier', 'pro']);
+const bodyPolicy = z.enum(['none', 'redacted', 'full'], { error: 'must be none, redacted or full' });
 const unitInterval = z.number().min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1');
 const CHECKS = ['schema', 'final_answer', 'refusal', 'learned', 'consistency', 'verifier'] as const;
 
@@ -174,10 +175,29 @@ export const configSchema = z.strictObject({
   limits: z.record(z.string(), rateLimitsSchema).optional(),
   /** Gateway-wide output caps per model id or glob. */
   output_caps: z.record(z.string(), z.strictObject({ default: positiveInt.optional(), max: positiveInt.optional() })).optional(),
+  metrics: z.strictObject({
+    /** host:port of a listener serving only GET /metrics, without a key (on the gateway port it takes the admin key). */
+    listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464').optional(),
+  }).optional(),
   log: z.strictObject({
     level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional(),
     /** Days the request log is kept; older rows are pruned in small batches. */
     retention_days: z.number().positive().optional(),
+    /** Whether prompt and completion bodies are stored with the request log, and how. */
+    bodies: z.strictObject({
+      /** none (default): never stored; redacted: secrets and personal data masked first; full: as sent. */
+      policy: bodyPolicy.optional(),
+      /** Per key (id or name), project (id) or route: the policy for its requests (key wins, then route, then project). */
+      keys: z.record(z.string(), bodyPolicy).optional(),
+      projects: z.record(z.string(), bodyPolicy).optional(),
+      routes: z.record(z.string(), bodyPolicy).optional(),
+      /** Each stored body is cut at this size (default 64 KB), marked as truncated. */
+      max_kb: z.number().positive().optional(),
+      /** Region for phone numbers written without a country code (ISO 3166 alpha-2, e.g. FR). */
+      region: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter region code such as FR or US').optional(),
+      /** More things to mask: a name and a regular expression. */
+      patterns: z.array(z.strictObject({ name: z.string().regex(/^[a-z0-9_-]+$/, 'a lowercase name, e.g. order_id'), pattern: z.string() })).optional(),
+    }).optional(),
   }).optional(),
 });
 

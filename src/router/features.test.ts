@@ -42,6 +42,21 @@ test('hand features see reasoning words, options, questions, code and turns', ()
   assert.equal(hand(buffer, 'reasoning_words'), 0);
 });
 
+test('multiple-choice features: option word overlap, all-numeric options, numbers in the stem, long words', () => {
+  const buffer = createSparseVector();
+  promptFeatures('A train covers 120 km in 1.5 hours. What is its speed?\nA. 60 km\nB. 80\nC. 90\nD. 120\nAnswer:', 1, buffer);
+  assert.equal(hand(buffer, 'options_numeric'), 1);
+  assert.ok(hand(buffer, 'stem_numbers') >= Math.fround(Math.log1p(3) / 2));
+  promptFeatures('Which holds?\nA. the cell wall is rigid\nB. the cell wall is flexible\nC. mitochondria divide\nD. none', 1, buffer);
+  assert.equal(hand(buffer, 'options_numeric'), 0);
+  assert.equal(hand(buffer, 'stem_numbers'), 0);
+  assert.equal(hand(buffer, 'option_max_overlap'), Math.fround(4 / 6));
+  assert.ok(hand(buffer, 'option_overlap') > 0 && hand(buffer, 'option_overlap') < hand(buffer, 'option_max_overlap'));
+  promptFeatures('Explain photosynthesis in a sentence.', 1, buffer);
+  assert.equal(hand(buffer, 'option_max_overlap'), 0);
+  assert.equal(hand(buffer, 'long_word_share'), Math.fround(10 / 5));
+});
+
 test('a huge prompt is read only at its head and tail, so the work and the vector stay bounded', () => {
   const buffer = createSparseVector();
   const huge = 'lorem ipsum dolor sit amet '.repeat(40_000);

@@ -4,6 +4,10 @@
 // the slots after them. The prompt pass reads each character once, allocates nothing and
 // looks at most at the first HEAD_CHARS and the last TAIL_CHARS of the text.
 
+import { checkArithmetic, finalNumber, numbersOf, sameValue } from './arithmetic.ts';
+
+export { checkArithmetic, type ArithmeticCheck } from './arithmetic.ts';
+
 export const HASH_BITS = 18;
 export const HASH_BUCKETS = 1 << HASH_BITS;
 const HASH_MASK = HASH_BUCKETS - 1;
@@ -18,6 +22,7 @@ const ANSWER_SALT = 0x5bd1e995;
 export const HAND_FEATURES = [
   'log_chars', 'log_words', 'log_lines', 'code_markers', 'digit_share', 'log_digits', 'equation_chars',
   'reasoning_words', 'math_words', 'list_lines', 'choice_lines', 'question_marks', 'log_turns', 'avg_word_len',
+  'option_overlap', 'option_max_overlap', 'options_numeric', 'long_word_share', 'stem_numbers',
   // answer (cascade) features
   'a_log_chars', 'a_len_ratio', 'a_final_marker', 'a_has_number', 'a_final_fraction', 'a_final_negative',
   'a_claims', 'a_wrong_claims', 'a_any_wrong', 'a_wrong_share', 'a_question_numbers_used', 'a_question_numbers_missing',
@@ -84,6 +89,67 @@ const MATH_WORDS = wordHashSet([
   'sqrt', 'log', 'limit', 'vector', 'group', 'field', 'prime', 'mod', 'velocity', 'energy', 'mass',
 ]);
 
+/**
+ * Words of the "A." .. "H." option lines (a multiple-choice question), kept as deduplicated hashes:
+ * options that share most of their words ask for a fine distinction, options that are all numbers
+ * ask for a computation — both where a mid-size model falls behind a frontier one.
+ */
+const MAX_OPTIONS = 8;
+const OPTION_WORDS = 96;
+const optionWords = new Uint32Array(MAX_OPTIONS * OPTION_WORDS);
+const optionSizes = new Int32Array(MAX_OPTIONS);
+const optionLetterWords = new Int32Array(MAX_OPTIONS);
+const optionStartsWithNumber = new Uint8Array(MAX_OPTIONS);
+let currentOption = -1;
+let optionCount = 0;
+
+function addOptionWord(word: number, startsWithDigit: boolean): void {
+  const at = currentOption * OPTION_WORDS;
+  const size = optionSizes[currentOption];
+  if (size === 0 && optionLetterWords[currentOption] === 0) optionStartsWithNumber[currentOption] = startsWithDigit ? 1 : 0;
+  if (!startsWithDigit) optionLetterWords[currentOption]++;
+  for (let k = 0; k < size; k++) if (optionWords[at + k] === word) return;
+  if (size < OPTION_WORDS) optionWords[at + size] = word;
+  optionSizes[currentOption] = Math.min(OPTION_WORDS, size + 1);
+}
+
+function sharedWords(a: number, b: number): number {
+  let shared = 0;
+  for (let i = 0; i < optionSizes[a]; i++) {
+    const word = optionWords[a * OPTION_WORDS + i];
+    for (let j = 0; j < optionSizes[b]; j++) if (optionWords[b * OPTION_WORDS + j] === word) { shared++; break; }
+  }
+  return shared;
+}
+
+interface OptionSimilarity { mean: number; max: number }
+const similarity: OptionSimilarity = { mean: 0, max: 0 };
+
+/** Mean and largest Jaccard overlap of the options' word sets over all pairs (0 with under two options). */
+function optionSimilarity(options: number): OptionSimilarity {
+  similarity.mean = similarity.max = 0;
+  let pairs = 0;
+  for (let a = 0; a < options; a++) {
+    for (let b = a + 1; b < options; b++) {
+      const shared = sharedWords(a, b);
+      const union = optionSizes[a] + optionSizes[b] - shared;
+      const overlap = union ? shared / union : 1;
+      similarity.mean += overlap;
+      if (overlap > similarity.max) similarity.max = overlap;
+      pairs++;
+    }
+  }
+  if (pairs) similarity.mean /= pairs;
+  return similarity;
+}
+
+/** Every option (two or more) is a number, at most with a one-word unit. */
+function optionsAreNumbers(options: number): boolean {
+  if (options < 2) return false;
+  for (let k = 0; k < options; k++) if (!optionStartsWithNumber[k] || optionLetterWords[k] > 1) return false;
+  return true;
+}
+
 interface ScanCounts {
   words: number;
   wordChars: number;
@@ -96,16 +162,24 @@ interface ScanCounts {
   lines: number;
   listLines: number;
   choiceLines: number;
+  longWords: number;
+  stemNumbers: number;
 }
 
 const counts: ScanCounts = {
   words: 0, wordChars: 0, digits: 0, code: 0, equation: 0, reasoning: 0, math: 0, questions: 0, lines: 0, listLines: 0, choiceLines: 0,
+  longWords: 0, stemNumbers: 0,
 };
 
 function resetCounts(): void {
   counts.words = counts.wordChars = counts.digits = counts.code = counts.equation = 0;
   counts.reasoning = counts.math = counts.questions = counts.listLines = counts.choiceLines = 0;
+  counts.longWords = counts.stemNumbers = 0;
   counts.lines = 1;
+  optionSizes.fill(0);
+  optionLetterWords.fill(0);
+  currentOption = -1;
+  optionCount = 0;
 }
 
 /**
@@ -121,6 +195,10 @@ function scanRange(text: string, from: number, to: number, salt: number, out: Sp
   let previous = 0;
   let hasPrevious = false;
   let lineStart = true;
+  let wordStartsWithDigit = false;
+  let skipOptionLetter = false;
+  const trackOptions = salt === 0;
+  let longWords = 0, stemNumbers = 0;
   let digits = 0, words = 0, wordChars = 0, reasoning = 0, math = 0, lines = 0, questions = 0, code = 0, equation = 0, listLines = 0, choiceLines = 0;
   for (let i = from; i <= to; i++) {
     const c = i < to ? text.charCodeAt(i) : 32;
@@ -131,10 +209,17 @@ function scanRange(text: string, from: number, to: number, salt: number, out: Sp
         // "A." / "B)" option lines and "1." / "1)" list lines
         const next = i + 1 < to ? text.charCodeAt(i + 1) : 0;
         if (next === 46 || next === 41) {
-          if (c >= 65 && c <= 72) choiceLines++;
-          else if (c <= 57) listLines++;
+          if (c >= 65 && c <= 72) {
+            if (trackOptions && c - 65 === counts.choiceLines + choiceLines && c - 65 < MAX_OPTIONS) {
+              currentOption = c - 65;
+              optionCount = currentOption + 1;
+              skipOptionLetter = true;
+            }
+            choiceLines++;
+          } else if (c <= 57) listLines++;
         }
       }
+      if (wordLength === 0) wordStartsWithDigit = c <= 57;
       hash = Math.imul(hash ^ (c >= 65 && c <= 90 ? c | 0x20 : c), FNV_PRIME);
       wordLength++;
       continue;
@@ -145,10 +230,14 @@ function scanRange(text: string, from: number, to: number, salt: number, out: Sp
         indices[length++] = word & HASH_MASK;
         if (hasPrevious) indices[length++] = ((Math.imul(previous ^ 0x9e3779b9, FNV_PRIME) ^ word) >>> 0) & HASH_MASK;
       }
-      if (salt === 0) {
+      if (trackOptions) {
         if (hasWord(REASONING_WORDS, word)) reasoning++;
         else if (hasWord(MATH_WORDS, word)) math++;
+        if (skipOptionLetter) skipOptionLetter = false;
+        else if (currentOption >= 0) addOptionWord(word, wordStartsWithDigit);
+        else if (wordStartsWithDigit && counts.choiceLines + choiceLines === 0) stemNumbers++;
       }
+      if (wordLength >= 12) longWords++;
       previous = word;
       hasPrevious = true;
       words++;
@@ -156,7 +245,7 @@ function scanRange(text: string, from: number, to: number, salt: number, out: Sp
       hash = FNV_OFFSET ^ salt;
       wordLength = 0;
     }
-    if (c === 10) { lines++; lineStart = true; continue; }
+    if (c === 10) { lines++; lineStart = true; currentOption = -1; continue; }
     if (c === 32 || c === 9) continue;
     if (c === 63) questions++;
     else if (c === 123 || c === 125 || c === 59 || c === 96) code++;
@@ -170,6 +259,7 @@ function scanRange(text: string, from: number, to: number, salt: number, out: Sp
   counts.digits += digits; counts.words += words; counts.wordChars += wordChars; counts.reasoning += reasoning;
   counts.math += math; counts.lines += lines; counts.questions += questions; counts.code += code;
   counts.equation += equation; counts.listLines += listLines; counts.choiceLines += choiceLines;
+  counts.longWords += longWords; counts.stemNumbers += stemNumbers;
 }
 
 /** Scales the hashed-word entries from `start` to 1/sqrt(count) so long and short texts weigh alike. */
@@ -211,125 +301,19 @@ export function promptFeatures(text: string, turns: number, out: SparseVector): 
   // 0 for a single-turn prompt: the training data has only those, so its weight stays 0 until data with turns exists
   push(out, SLOT.log_turns, Math.log1p(Math.max(0, turns - 1)));
   push(out, SLOT.avg_word_len, counts.words ? counts.wordChars / counts.words / 6 : 0);
+  const overlap = optionSimilarity(optionCount);
+  push(out, SLOT.option_overlap, overlap.mean);
+  push(out, SLOT.option_max_overlap, overlap.max);
+  push(out, SLOT.options_numeric, optionsAreNumbers(optionCount) ? 1 : 0);
+  push(out, SLOT.long_word_share, counts.words ? (counts.longWords / counts.words) * 10 : 0);
+  push(out, SLOT.stem_numbers, Math.log1p(counts.stemNumbers) / 2);
   return out;
 }
 
 // ---- the cascade check: features of the prompt and of the cheap model's answer ----
 
-const NUMBER = /-?\$?\d[\d,]*(?:\.\d+)?/g;
-const EXPRESSION_CHARS = /[0-9.,$% +\-*/x×÷()]/;
 const HEDGES = /\b(?:however|assum\w*|approximately|roughly|cannot|can't|unclear|sorry|impossible|actually|wait|mistake|incorrect|not possible|estimate\w*|unless)\b/g;
 const ROUNDING = /\b(?:round\w*|nearest|whole number|partial|half an?|can't have|cannot have|fraction of)\b/g;
-
-function parseNumber(token: string): number {
-  return Number(token.replace(/[$,]/g, ''));
-}
-
-/** Evaluates + - * / x × ÷ ( ) over numbers; undefined when the text is not one whole expression. */
-function evaluate(expression: string, percentAsFraction: boolean): { value: number; operators: number } | undefined {
-  const tokens = expression.match(/\$?\d[\d,]*(?:\.\d+)?%?|[-+*/x×÷()]/g);
-  if (!tokens || tokens.join('').length !== expression.replace(/\s+/g, '').length) return undefined;
-  let position = 0;
-  let operators = 0;
-  const atom = (): number => {
-    const token = tokens[position++];
-    if (token === undefined) return NaN;
-    if (token === '(') { const v = sum(); return tokens[position++] === ')' ? v : NaN; }
-    if (token === '-') return -atom();
-    const percent = token.endsWith('%');
-    const value = parseNumber(percent ? token.slice(0, -1) : token);
-    return percent && percentAsFraction ? value / 100 : value;
-  };
-  const product = (): number => {
-    let value = atom();
-    for (let op = tokens[position]; op === '*' || op === '/' || op === 'x' || op === '×' || op === '÷'; op = tokens[position]) {
-      position++; operators++;
-      const right = atom();
-      value = op === '/' || op === '÷' ? value / right : value * right;
-    }
-    return value;
-  };
-  const sum = (): number => {
-    let value = product();
-    for (let op = tokens[position]; op === '+' || op === '-'; op = tokens[position]) {
-      position++; operators++;
-      const right = product();
-      value = op === '+' ? value + right : value - right;
-    }
-    return value;
-  };
-  const value = sum();
-  return position === tokens.length && Number.isFinite(value) ? { value, operators } : undefined;
-}
-
-function sameValue(computed: number, claimed: number): boolean {
-  const difference = Math.abs(computed - claimed);
-  if (difference <= 0.005 * Math.abs(claimed) + 0.01) return true;
-  return !Number.isInteger(computed) && Number.isInteger(claimed) && difference < 1;
-}
-
-function trimExpression(run: string): string {
-  return run.replace(/^[^0-9$(-]+/, '').replace(/[^0-9%)]+$/, '');
-}
-
-/** Claimed result of `left = right` checked by re-computing left; undefined when it is no arithmetic claim. */
-function checkClaim(left: string, right: string): { correct: boolean; result: number } | undefined {
-  const l = trimExpression(left);
-  const r = trimExpression(right);
-  if (!l || !r) return undefined;
-  const computed = evaluate(l, true);
-  const claimed = evaluate(r, true);
-  if (!computed || !claimed || computed.operators === 0) return undefined;
-  if (sameValue(computed.value, claimed.value)) return { correct: true, result: claimed.value };
-  // "x% of y" style: a percent may be meant as a fraction or as a plain number on either side
-  const plain = evaluate(l, false);
-  const plainClaim = evaluate(r, false);
-  const correct = [computed.value, plain?.value].some((c) => c !== undefined && [claimed.value, plainClaim?.value].some((v) => v !== undefined && sameValue(c, v)));
-  return { correct, result: claimed.value };
-}
-
-export interface ArithmeticCheck {
-  claims: number;
-  wrong: number;
-  lastResult: number | undefined;
-}
-
-/** Re-checks claims like `13 - 4 = 9`, `9 * $2 = $18` and `<<9*2=18>>` in an answer. */
-export function checkArithmetic(answer: string): ArithmeticCheck {
-  const check: ArithmeticCheck = { claims: 0, wrong: 0, lastResult: undefined };
-  const record = (left: string, right: string): void => {
-    const claim = checkClaim(left, right);
-    if (!claim) return;
-    check.claims++;
-    if (!claim.correct) check.wrong++;
-    check.lastResult = claim.result;
-  };
-  const plain = answer.replace(/\\([*$])/g, '$1').replace(/<<([^<>]*)>>/g, (_, inner: string) => {
-    const at = inner.lastIndexOf('=');
-    if (at > 0) record(inner.slice(0, at), inner.slice(at + 1));
-    return '';
-  });
-  for (let at = plain.indexOf('='); at >= 0; at = plain.indexOf('=', at + 1)) {
-    if (plain[at + 1] === '=' || plain[at - 1] === '=' || plain[at - 1] === '<' || plain[at - 1] === '>') continue;
-    let from = at;
-    while (from > 0 && EXPRESSION_CHARS.test(plain[from - 1])) from--;
-    let to = at + 1;
-    while (to < plain.length && EXPRESSION_CHARS.test(plain[to])) to++;
-    record(plain.slice(from, at), plain.slice(at + 1, to));
-  }
-  return check;
-}
-
-function numbersOf(text: string): number[] {
-  return (text.match(NUMBER) ?? []).map(parseNumber).filter(Number.isFinite);
-}
-
-function finalNumber(answer: string): number | undefined {
-  const marked = /####\s*(-?\$?\d[\d,]*(?:\.\d+)?)/.exec(answer) ?? /answer is:?\s*\$?(-?\d[\d,]*(?:\.\d+)?)/i.exec(answer);
-  if (marked) return parseNumber(marked[1]);
-  const all = numbersOf(answer);
-  return all.length ? all[all.length - 1] : undefined;
-}
 
 /** Fills `out` (cleared first) with the prompt's features, the answer's hashed words and the answer checks. */
 export function answerFeatures(prompt: string, answer: string, out: SparseVector): SparseVector {

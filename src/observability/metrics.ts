@@ -1,0 +1,173 @@
+// Prometheus metrics (prom-client), fed once per request from the pipeline's record
+// stage and read from live state at scrape time (breakers, the ledger queue, refusals
+// before authentication). Label sets are bounded: models, providers, routes and tiers
+// come from config; key ids beyond the first MAX_KEYS seen are counted as "other";
+// statuses are HTTP codes. The per-request cost is a few Map lookups: each label
+// combination's prom-client child is created once and kept.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Usage } from '../canonical/types.ts';
+
+export const MAX_KEYS = 500;
+
+/** What the record stage knows about one finished request. */
+export interface RequestRecord {
+  endpoint: string;
+  model: string;
+  provider: string;
+  /** The auto route, or "" for an explicit model. */
+  route: string;
+  tier: string;
+  keyId: string;
+  status: number;
+  usage: Usage;
+  costUsd: number;
+  latencyMs: number;
+  ttftMs?: number;
+  errorCode?: string;
+}
+
+export interface AttemptRecord {
+  model: string;
+  provider: string;
+  status: number;
+}
+
+/** State read at scrape time. */
+export interface ScrapeSources {
+  refusalsBeforeAuth?: () => Record<string, number>;
+  ledgerQueueDepth?: () => number;
+  breakers?: () => Promise<Array<{ deployment: string; model: string; state: string }>>;
+}
+
+const REFUSAL_REASONS: Readonly<Record<string, string>> = {
+  insufficient_quota: 'budget',
+  rate_limit_exceeded: 'rate_limit',
+  concurrency_limit_exceeded: 'rate_limit',
+  model_not_allowed: 'model_not_allowed',
+  route_not_allowed: 'route_not_allowed',
+  max_cost_too_low: 'max_cost',
+};
+
+const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<string>;
+  private readonly tokens: Counter<string>;
+  private readonly cost: Counter<string>;
+  private readonly duration: Histogram<string>;
+  private readonly ttft: Histogram<string>;
+  private readonly upstreamErrors: Counter<string>;
+  private readonly refusals: Counter<string>;
+  private readonly fallbacks: Counter<string>;
+  private readonly escalations: Counter<string>;
+  private readonly decisions: Counter<string>;
+  private readonly children = new Map<string, unknown>();
+  private readonly keys = new Set<string>();
+
+  constructor(sources: ScrapeSources = {}) {
+    const registers = [this.registry];
+    this.requests = new Counter({ name: 'switchyard_requests_total', help: 'Model calls answered, by endpoint, model, provider, route, tier, key and HTTP status.', labelNames: ['endpoint', 'model', 'provider', 'route', 'tier', 'key_id', 'status'], registers });
+    this.tokens = new Counter({ name: 'switchyard_tokens_total', help: 'Tokens billed, by kind (input, cached_input, output, reasoning).', labelNames: ['model', 'provider', 'key_id', 'kind'], registers });
+    this.cost = new Counter({ name: 'switchyard_cost_usd_total', help: 'Cost billed in US dollars (every attempt of a request included).', labelNames: ['model', 'provider', 'route', 'key_id'], registers });
+    this.duration = new Histogram({ name: 'switchyard_request_duration_seconds', help: 'Time from the request to the end of the answer.', labelNames: ['endpoint', 'model', 'status_class'], buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300], registers });
+    this.ttft = new Histogram({ name: 'switchyard_time_to_first_token_seconds', help: 'Time from the request to the first streamed token.', labelNames: ['model'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers });
+    this.upstreamErrors = new Counter({ name: 'switchyard_upstream_errors_total', help: 'Failed upstream attempts, by provider, model and status.', labelNames: ['provider', 'model', 'status'], registers });
+    this.refusals = new Counter({ name: 'switchyard_refusals_total', help: 'Requests refused by the gateway itself, by reason (budget, rate_limit, model_not_allowed, …).', labelNames: ['reason'], registers });
+    this.fallbacks = new Counter({ name: 'switchyard_fallbacks_total', help: 'Requests answered by another model than the first one tried.', labelNames: ['from_model', 'to_model'], registers });
+    this.escalations = new Counter({ name: 'switchyard_cascade_escalations_total', help: 'Cascade escalations, by route and the tier escalated from.', labelNames: ['route', 'from_tier'], registers });
+    this.decisions = new Counter({ name: 'switchyard_router_decisions_total', help: 'Auto-router decisions, by route and the tier chosen.', labelNames: ['route', 'tier'], registers });
+    new Gauge({
+      name: 'switchyard_unauthenticated_refusals', help: 'Requests refused before authentication (no ledger row), by reason code, since start.', labelNames: ['code'], registers,
+      collect() {
+        this.reset();
+        for (const [code, n] of Object.entries(sources.refusalsBeforeAuth?.() ?? {})) this.set({ code }, n);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_ledger_queue_depth', help: 'Ledger writes waiting for the store.', registers,
+      collect() {
+        this.set(sources.ledgerQueueDepth?.() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_breaker_state', help: 'Circuit breaker state per deployment: 1 for the current state.', labelNames: ['deployment', 'model', 'state'], registers,
+      async collect() {
+        this.reset();
+        for (const b of (await sources.breakers?.()) ?? []) {
+          for (const state of BREAKER_STATES) this.set({ deployment: b.deployment, model: b.model, state }, b.state === state ? 1 : 0);
+        }
+      },
+    });
+  }
+
+  /** The key id as a label: the first MAX_KEYS distinct ids, then "other" (bounded cardinality). */
+  private keyLabel(keyId: string): string {
+    if (this.keys.has(keyId)) return keyId;
+    if (this.keys.size >= MAX_KEYS) return 'other';
+    this.keys.add(keyId);
+    return keyId;
+  }
+
+  private counter(metric: Counter<string>, cacheKey: string, labels: string[]): { inc(value?: number): void } {
+    let found = this.children.get(cacheKey) as { inc(value?: number): void } | undefined;
+    if (!found) {
+      found = metric.labels(...labels);
+      this.children.set(cacheKey, found);
+    }
+    return found;
+  }
+
+  private histogram(metric: Histogram<string>, cacheKey: string, labels: string[]): { observe(value: number): void } {
+    let found = this.children.get(cacheKey) as { observe(value: number): void } | undefined;
+    if (!found) {
+      found = metric.labels(...labels);
+      this.children.set(cacheKey, found);
+    }
+    return found;
+  }
+
+  observeRequest(r: RequestRecord): void {
+    const key = this.keyLabel(r.keyId);
+    const status = String(r.status);
+    const s = '\u0001';
+    this.counter(this.requests, `r${s}${r.endpoint}${s}${r.model}${s}${r.provider}${s}${r.route}${s}${r.tier}${s}${key}${s}${status}`, [r.endpoint, r.model, r.provider, r.route, r.tier, key, status]).inc();
+    const u = r.usage;
+    const tokenKey = `t${s}${r.model}${s}${r.provider}${s}${key}${s}`;
+    if (u.inputTokens) this.counter(this.tokens, `${tokenKey}i`, [r.model, r.provider, key, 'input']).inc(u.inputTokens);
+    if (u.cachedInputTokens) this.counter(this.tokens, `${tokenKey}c`, [r.model, r.provider, key, 'cached_input']).inc(u.cachedInputTokens);
+    if (u.outputTokens) this.counter(this.tokens, `${tokenKey}o`, [r.model, r.provider, key, 'output']).inc(u.outputTokens);
+    if (u.reasoningTokens) this.counter(this.tokens, `${tokenKey}r`, [r.model, r.provider, key, 'reasoning']).inc(u.reasoningTokens);
+    if (r.costUsd > 0) this.counter(this.cost, `c${s}${r.model}${s}${r.provider}${s}${r.route}${s}${key}`, [r.model, r.provider, r.route, key]).inc(r.costUsd);
+    const statusClass = `${Math.floor(r.status / 100)}xx`;
+    this.histogram(this.duration, `d${s}${r.endpoint}${s}${r.model}${s}${statusClass}`, [r.endpoint, r.model, statusClass]).observe(r.latencyMs / 1000);
+    if (r.ttftMs !== undefined) this.histogram(this.ttft, `f${s}${r.model}`, [r.model]).observe(r.ttftMs / 1000);
+    const reason = r.errorCode ? REFUSAL_REASONS[r.errorCode] : undefined;
+    if (reason) this.counter(this.refusals, `x${s}${reason}`, [reason]).inc();
+  }
+
+  observeUpstreamError(a: AttemptRecord): void {
+    const status = String(a.status);
+    this.counter(this.upstreamErrors, `u\u0001${a.provider}\u0001${a.model}\u0001${status}`, [a.provider, a.model, status]).inc();
+  }
+
+  observeFallback(from: string, to: string): void {
+    this.counter(this.fallbacks, `b\u0001${from}\u0001${to}`, [from, to]).inc();
+  }
+
+  observeEscalation(route: string, fromTier: string): void {
+    this.counter(this.escalations, `e\u0001${route}\u0001${fromTier}`, [route, fromTier]).inc();
+  }
+
+  observeDecision(route: string, tier: string): void {
+    this.counter(this.decisions, `a\u0001${route}\u0001${tier}`, [route, tier]).inc();
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
