@@ -8,13 +8,23 @@ import { startOfDay, windowOf } from '../budget/periods.ts';
 import { parseIsoTime } from './iso-time.ts';
 import { generateSecret, hashSecret, newId, shownPrefix } from '../keys/secret.ts';
 import { decodeCursor } from '../store/rows.ts';
+import { MAX_TEXT } from '../store/sanitize.ts';
 import type {
-  BudgetRow, BudgetScope, KeyRow, ProjectRow, RequestRow, ReservationRow, Store, UsageGroup, UsageRow,
+  BudgetRow, BudgetScope, KeyRow, ProjectRow, RequestQuery, RequestRow, ReservationRow, Store, UsageGroup, UsageRow,
 } from '../store/types.ts';
 import {
   budgetCreateInput, budgetPatchInput, keyInput, projectInput, type BudgetInput, type KeyInput,
 } from './validate.ts';
 import { keyWarnings } from './key-warnings.ts';
+import type { Tier } from '../catalog/types.ts';
+
+/** GET /admin/requests query parameters, as sent. */
+export interface RequestLogParams {
+  key_id?: string; project_id?: string; model?: string; route?: string; tier?: string; status?: string;
+  from?: string; to?: string; attempts?: string; limit?: string; cursor?: string;
+}
+
+const TIERS: readonly string[] = ['nano', 'mini', 'default', 'frontier', 'pro'] satisfies readonly Tier[];
 
 function withWarnings(view: KeyView): KeyView {
   const warnings = keyWarnings(view);
@@ -251,18 +261,41 @@ export class AdminService {
     return { from: fromIso, to, group_by: groupBy, data };
   }
 
-  async requests(query: { key_id?: string; model?: string; status?: string; from?: string; to?: string; limit?: string; cursor?: string }): Promise<{ data: RequestRow[]; next_cursor: string | null }> {
-    const limit = query.limit === undefined ? 50 : Number(query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalidField('limit', 'an integer from 1 to 1000', query.limit);
-    const status = query.status === undefined ? undefined : Number(query.status);
-    if (status !== undefined && (!Number.isInteger(status) || status < 0 || status > 999)) throw invalidField('status', 'an HTTP status code such as 429', query.status);
-    if (query.cursor !== undefined && !decodeCursor(query.cursor)) throw invalidField('cursor', 'the next_cursor of a previous page', query.cursor);
-    const page = await this.store.requests({
-      keyId: query.key_id, model: query.model, status, limit, cursor: query.cursor,
-      from: query.from ? this.parseTime(query.from, 'from').toISOString() : undefined,
-      to: query.to ? this.parseTime(query.to, 'to', true).toISOString() : undefined,
-    });
+  async requests(query: RequestLogParams): Promise<{ data: RequestRow[]; next_cursor: string | null }> {
+    const page = await this.store.requests(this.requestQuery(query));
     return { data: page.rows, next_cursor: page.nextCursor };
+  }
+
+  /** The store query for GET /admin/requests; a 400 naming the parameter for any bad value. */
+  private requestQuery(query: RequestLogParams): RequestQuery {
+    const limit = query.limit === undefined ? 50 : Number(query.limit);
+    if (!/^\d+$/.test(query.limit ?? '50') || !Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalidField('limit', 'an integer from 1 to 1000', query.limit);
+    if (query.cursor !== undefined && !decodeCursor(query.cursor)) throw invalidField('cursor', 'the next_cursor of a previous page', query.cursor);
+    const result: RequestQuery = { limit, cursor: query.cursor };
+    if (query.status === 'errors') result.statusClass = 'errors';
+    else if (query.status !== undefined) {
+      const status = Number(query.status);
+      if (!/^\d{1,3}$/.test(query.status) || status > 999) throw invalidField('status', "an HTTP status code such as 429, or 'errors' for every status from 400 up", query.status);
+      result.status = status;
+    }
+    if (query.tier && !TIERS.includes(query.tier)) throw invalidField('tier', `one of ${TIERS.join(', ')}`, query.tier);
+    if (query.attempts !== undefined && query.attempts !== 'true' && query.attempts !== 'false') {
+      throw invalidField('attempts', "'true' (request rows and the rows of each upstream attempt, the default) or 'false' (request rows only)", query.attempts);
+    }
+    // An empty text filter is no filter, as `key_id=` and `model=` always were.
+    for (const [param, value] of [['key_id', query.key_id], ['project_id', query.project_id], ['model', query.model], ['route', query.route]] as const) {
+      if (value && value.length > MAX_TEXT) throw invalidField(param, `an id of at most ${MAX_TEXT} characters`, value);
+    }
+    if (query.key_id) result.keyId = query.key_id;
+    if (query.project_id) result.projectId = query.project_id;
+    if (query.model) result.model = query.model;
+    if (query.route) result.routeName = query.route;
+    if (query.tier) result.tier = query.tier;
+    if (query.attempts !== undefined) result.attempts = query.attempts === 'true';
+    if (query.from) result.from = this.parseTime(query.from, 'from').toISOString();
+    if (query.to) result.to = this.parseTime(query.to, 'to', true).toISOString();
+    if (result.from && result.to && result.from >= result.to) throw invalidField('to', `a time after from (${query.from})`, query.to);
+    return result;
   }
 
   // --- helpers ---

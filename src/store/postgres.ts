@@ -218,7 +218,7 @@ export class PostgresStore implements Store {
   }
 
   async requests(query: RequestQuery): Promise<RequestPage> {
-    const { sql, params } = requestsQuery(query, dollar);
+    const { sql, params } = requestsQuery(query, dollar, 'postgres');
     const rows = (await this.rows(sql, params)).map(toRequestRow);
     const more = rows.length > query.limit;
     if (more) rows.length = query.limit;

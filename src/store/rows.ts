@@ -8,6 +8,7 @@ import type {
   BudgetRow, Charge, InstanceRow, KeyRow, ProjectRow, RequestQuery, RequestRow, ReservationRow, SpendScope, UsageQuery, UsageRow,
 } from './types.ts';
 import type { Period } from '../budget/periods.ts';
+import type { Dialect } from './schema.ts';
 
 type Raw = Record<string, unknown>;
 
@@ -177,6 +178,8 @@ export function ledgerColumns(entry: LedgerEntry, day: string, booleanAsInt: boo
     provider: entry.provider ?? null,
     deployment_id: entry.deploymentId ?? null,
     route: entry.route ?? null,
+    route_name: entry.routeName ?? null,
+    tier: entry.tier ?? null,
     stream: booleanAsInt ? (entry.stream ? 1 : 0) : entry.stream,
     status: entry.status,
     error_code: entry.errorCode ?? null,
@@ -209,6 +212,8 @@ export function toRequestRow(raw: Raw): RequestRow {
     provider: textOrNull(raw.provider),
     deployment_id: textOrNull(raw.deployment_id),
     route: textOrNull(raw.route),
+    route_name: textOrNull(raw.route_name),
+    tier: textOrNull(raw.tier),
     stream: raw.stream === true || raw.stream === 1 || raw.stream === 1n,
     status: Number(raw.status),
     error_code: textOrNull(raw.error_code),
@@ -326,8 +331,12 @@ export function decodeCursor(cursor: string): Cursor | undefined {
   return undefined;
 }
 
-/** The request log, newest first, keyset-paginated on (time, request_id, attempt). */
-export function requestsQuery(query: RequestQuery, p: Placeholder): BuiltQuery {
+/**
+ * The request log, newest first, keyset-paginated on (time, request_id, attempt). Each
+ * filter is an equality on the leading column of one index (see schema.ts) and the cursor a
+ * row-value range on the rest, so a page is an index range scan stopped by the LIMIT.
+ */
+export function requestsQuery(query: RequestQuery, p: Placeholder, dialect: Dialect): BuiltQuery {
   const params: unknown[] = [];
   const where: string[] = [];
   const add = (clause: (ph: string) => string, value: unknown) => {
@@ -335,19 +344,25 @@ export function requestsQuery(query: RequestQuery, p: Placeholder): BuiltQuery {
     where.push(clause(p(params.length)));
   };
   if (query.keyId) add((ph) => `key_id = ${ph}`, query.keyId);
-  if (query.model) {
-    params.push(query.model);
-    const ph = p(params.length);
-    where.push(`(model_used = ${ph} OR model_requested = ${ph})`);
-  }
+  if (query.projectId) add((ph) => `project_id = ${ph}`, query.projectId);
+  if (query.model) add((ph) => `model_used = ${ph}`, query.model);
+  if (query.routeName) add((ph) => `route_name = ${ph}`, query.routeName);
+  if (query.tier) add((ph) => `tier = ${ph}`, query.tier);
   if (query.status !== undefined) add((ph) => `status = ${ph}`, query.status);
-  if (query.from) add((ph) => `time >= ${ph}`, normalTime(query.from));
-  if (query.to) add((ph) => `time < ${ph}`, normalTime(query.to));
+  // A literal, as the partial indexes' WHERE says it. SQLite matches a partial index only so
+  // (it does not infer it from status = 429); PostgreSQL does, and a redundant term would
+  // only skew its row estimate.
+  const errorStatus = query.status !== undefined && query.status >= 400 && dialect === 'sqlite';
+  if (query.statusClass === 'errors' || errorStatus) where.push('status >= 400');
+  if (query.attempts === false) where.push('attempt = 0');
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+  if (query.from) add((ph) => `time >= ${ph}`, normalTime(query.from));
+  // Past the first page the cursor is the upper bound (it is below `to`); given both, SQLite
+  // would seek on `to` and step over every row of the pages before.
+  if (query.to && !(cursor && cursor.t < normalTime(query.to))) add((ph) => `time < ${ph}`, normalTime(query.to));
   if (cursor) {
     params.push(cursor.t, cursor.r, cursor.a);
-    const [t, r, a] = [p(params.length - 2), p(params.length - 1), p(params.length)];
-    where.push(`(time < ${t} OR (time = ${t} AND (request_id < ${r} OR (request_id = ${r} AND attempt < ${a}))))`);
+    where.push(`(time, request_id, attempt) < (${p(params.length - 2)}, ${p(params.length - 1)}, ${p(params.length)})`);
   }
   params.push(query.limit + 1);
   const filter = where.length ? ` WHERE ${where.join(' AND ')}` : '';

@@ -59,7 +59,7 @@ export function isValidCost(usd: unknown): usd is number {
 }
 
 const TEXT_FIELDS = ['requestId', 'keyId', 'endpoint', 'modelRequested'] as const;
-const OPTIONAL_TEXT_FIELDS = ['projectId', 'modelUsed', 'provider', 'deploymentId', 'route', 'errorCode'] as const;
+const OPTIONAL_TEXT_FIELDS = ['projectId', 'modelUsed', 'provider', 'deploymentId', 'route', 'routeName', 'tier', 'errorCode'] as const;
 const USAGE_FIELDS = ['inputTokens', 'cachedInputTokens', 'outputTokens', 'reasoningTokens'] as const;
 
 function entryIsClean(e: LedgerEntry): boolean {

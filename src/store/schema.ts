@@ -7,7 +7,15 @@
 
 export type Dialect = 'sqlite' | 'postgres';
 
-export function schemaStatements(dialect: Dialect): string[] {
+/** Request-log columns added after the first schema: [name, type]. Old databases get them on open. */
+export const ADDED_REQUEST_COLUMNS: ReadonlyArray<readonly [string, string]> = [['route_name', 'TEXT'], ['tier', 'TEXT']];
+
+/**
+ * Every statement that creates or upgrades the tables, in order. `requestColumns`: the
+ * columns an existing SQLite `requests` table has (PRAGMA table_info, empty when there is
+ * none), so the missing ones are added; PostgreSQL adds them with IF NOT EXISTS.
+ */
+export function schemaStatements(dialect: Dialect, requestColumns: ReadonlySet<string> = new Set()): string[] {
   const pg = dialect === 'postgres';
   const time = pg ? 'TIMESTAMPTZ' : 'TEXT';
   const json = pg ? 'JSONB' : 'TEXT';
@@ -50,11 +58,49 @@ export function schemaStatements(dialect: Dialect): string[] {
       model_used TEXT, provider TEXT, deployment_id TEXT, route TEXT, stream ${bool} NOT NULL,
       status INTEGER NOT NULL, error_code TEXT, input_tokens ${big} NOT NULL, cached_input_tokens ${big} NOT NULL,
       cache_write_tokens ${big} NOT NULL, output_tokens ${big} NOT NULL, reasoning_tokens ${big} NOT NULL,
-      cost_usd ${money} NOT NULL, latency_ms INTEGER NOT NULL, ttft_ms INTEGER,
+      cost_usd ${money} NOT NULL, latency_ms INTEGER NOT NULL, ttft_ms INTEGER, route_name TEXT, tier TEXT,
       PRIMARY KEY (request_id, attempt))`,
-    `CREATE INDEX IF NOT EXISTS requests_time ON requests (time)`,
-    `CREATE INDEX IF NOT EXISTS requests_key_time ON requests (key_id, time)`,
+    ...addedColumnStatements(dialect, requestColumns),
+    ...requestIndexStatements(),
     `CREATE TABLE IF NOT EXISTS alerts (alert_key TEXT PRIMARY KEY, sent_at ${time} NOT NULL)`,
     `CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, seen_at ${time} NOT NULL)`,
+  ];
+}
+
+function addedColumnStatements(dialect: Dialect, existing: ReadonlySet<string>): string[] {
+  if (dialect === 'postgres') return ADDED_REQUEST_COLUMNS.map(([name, type]) => `ALTER TABLE requests ADD COLUMN IF NOT EXISTS ${name} ${type}`);
+  // No table yet: CREATE TABLE above made it with every column.
+  if (existing.size === 0) return [];
+  return ADDED_REQUEST_COLUMNS.filter(([name]) => !existing.has(name)).map(([name, type]) => `ALTER TABLE requests ADD COLUMN ${name} ${type}`);
+}
+
+// The request log is read newest first, keyset-paged on (time, request_id, attempt), so
+// each index ends in those three columns: a filter is one equality on the leading column,
+// the cursor a range on the rest, and the order the index order: a range scan and a LIMIT,
+// never a sort. Columns many rows leave empty get partial indexes (only rows that have
+// the value pay for them); only error rows pay for the two status indexes. Attempt
+// rows are rare (only requests with retries or fallbacks have them), so `attempt = 0` is a
+// filter on the index entry rather than a second set of indexes.
+const ORDER = 'time, request_id, attempt';
+
+export const REQUEST_INDEXES: ReadonlyArray<{ name: string; columns: string; where?: string }> = [
+  { name: 'requests_recent', columns: ORDER },
+  { name: 'requests_key_recent', columns: `key_id, ${ORDER}` },
+  { name: 'requests_project_recent', columns: `project_id, ${ORDER}`, where: 'project_id IS NOT NULL' },
+  { name: 'requests_model_recent', columns: `model_used, ${ORDER}`, where: 'model_used IS NOT NULL' },
+  { name: 'requests_route_recent', columns: `route_name, ${ORDER}`, where: 'route_name IS NOT NULL' },
+  { name: 'requests_tier_recent', columns: `tier, ${ORDER}`, where: 'tier IS NOT NULL' },
+  // Only error statuses: a success is nearly every row, which the plain time order serves.
+  { name: 'requests_status_recent', columns: `status, ${ORDER}`, where: 'status >= 400' },
+  { name: 'requests_errors_recent', columns: ORDER, where: 'status >= 400' },
+];
+
+/** The indexes of the first schema, replaced by the ones above (which serve their queries too). */
+const REPLACED_INDEXES = ['requests_time', 'requests_key_time'];
+
+function requestIndexStatements(): string[] {
+  return [
+    ...REQUEST_INDEXES.map(({ name, columns, where }) => `CREATE INDEX IF NOT EXISTS ${name} ON requests (${columns})${where ? ` WHERE ${where}` : ''}`),
+    ...REPLACED_INDEXES.map((name) => `DROP INDEX IF EXISTS ${name}`),
   ];
 }

@@ -63,13 +63,24 @@ export class SqliteStore implements Store {
     this.db.exec('PRAGMA journal_mode = WAL');
     this.db.exec('PRAGMA synchronous = NORMAL');
     this.db.exec('PRAGMA busy_timeout = 5000');
-    for (const statement of schemaStatements('sqlite')) this.db.exec(statement);
+    this.migrate();
     this.writer = this.path === ':memory:' || options.writerThread === false
       ? new SqliteWriter(this.db, this.timezone)
       : new SqliteWriterThread(this.path, this.timezone);
     this.writes = new WriteQueue((ops) => this.commit(ops), options);
     this.locks = new SqliteInstanceLocks(this.path);
     this.useJournal = this.path !== ':memory:' && options.journal !== false;
+  }
+
+  /**
+   * Create the tables, or bring an existing file's up to date (added columns, new indexes),
+   * in one transaction: two processes opening an old file at once must not both add a column.
+   */
+  private migrate(): void {
+    this.transaction(() => {
+      const columns = this.db.prepare(`SELECT name FROM pragma_table_info('requests')`).all() as Row[];
+      for (const statement of schemaStatements('sqlite', new Set(columns.map((c) => String(c.name))))) this.db.exec(statement);
+    });
   }
 
   /** Where this store's processes keep their journals. */
@@ -220,7 +231,7 @@ export class SqliteStore implements Store {
   }
 
   async requests(query: RequestQuery): Promise<RequestPage> {
-    const { sql, params } = requestsQuery(query, numbered);
+    const { sql, params } = requestsQuery(query, numbered, 'sqlite');
     const rows = (this.db.prepare(sql).all(...(params as SQLInputValue[])) as Row[]).map(toRequestRow);
     const more = rows.length > query.limit;
     if (more) rows.length = query.limit;

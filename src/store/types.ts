@@ -148,12 +148,25 @@ export interface UsageRow {
   cost_usd: number;
 }
 
+/** Status classes the request log filters on; `errors` is status >= 400. */
+export type StatusClass = 'errors';
+
+/** A page of the request log, newest first. Every filter is exact; they combine with AND. */
 export interface RequestQuery {
   keyId?: string;
+  projectId?: string;
+  /** The model used (model_used). */
   model?: string;
+  /** The auto route that chose the model, e.g. `auto:balanced`. */
+  routeName?: string;
+  tier?: string;
   status?: number;
+  statusClass?: StatusClass;
+  /** Time range [from, to), ISO times. */
   from?: string;
   to?: string;
+  /** Include the per-attempt rows (attempt > 0) next to the request rows; default true. */
+  attempts?: boolean;
   limit: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;
@@ -171,6 +184,10 @@ export interface RequestRow {
   provider: string | null;
   deployment_id: string | null;
   route: string | null;
+  /** The auto route that chose the model (`auto:balanced`); null when the caller named a model. */
+  route_name: string | null;
+  /** The tier of the model used (nano, mini, default, frontier, pro). */
+  tier: string | null;
   stream: boolean;
   status: number;
   error_code: string | null;
