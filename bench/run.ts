@@ -4,7 +4,7 @@
 //
 //   npm run bench                      every suite (about 3-4 minutes on 2 cores)
 //   npm run bench -- --quick           shorter rounds, 300 streams: a smoke run
-//   npm run bench -- --suite latency   only some suites: latency, streaming, memory, bodies, crash, router, redaction
+//   npm run bench -- --suite latency   only some suites: latency, streaming, memory, bodies, crash, router, redaction, requestlog
 //   npm run bench -- --suite crash     kill -9 cycles under load on SQLite and PostgreSQL (10; 3 with --quick)
 //   npm run bench -- --scenario gateway only some gateway scenarios (see bench/scenarios.ts)
 //   npm run bench -- --suite latency --scenario gateway --profile /tmp/prof
@@ -24,13 +24,14 @@ import { largeBodySuite } from './suites/large-bodies.ts';
 import { crashSuite } from './suites/crash.ts';
 import { runRouterDecisionBench } from './suites/router-decision.ts';
 import { runRedactionBench } from './suites/redaction.ts';
+import { requestLogSuite } from './suites/request-log.ts';
 import { gatewayRatios, targetChecks } from './report/results.ts';
 import type { BenchResults } from './report/results.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderLatencyPlot } from './report/plot.ts';
 import { summarizeProfiles } from './profile-summary.ts';
 
-const SUITES = ['latency', 'streaming', 'memory', 'bodies', 'crash', 'router', 'redaction'] as const;
+const SUITES = ['latency', 'streaming', 'memory', 'bodies', 'crash', 'router', 'redaction', 'requestlog'] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -107,6 +108,11 @@ async function main(): Promise<void> {
     log('Redaction of a typical chat prompt (secrets and personal data masked, JSON walked):');
     results.redaction = await runRedactionBench();
     log(`  ${results.redaction.bytes} bytes: p50 ${results.redaction.p50Ms.toFixed(3)} ms, p99 ${results.redaction.p99Ms.toFixed(3)} ms`);
+  }
+  if (suites.includes('requestlog')) {
+    const rows = quick ? 100_000 : 1_000_000;
+    log(`Request log: ${rows} rows, the dashboard's queries (first page, a deep page, a page 15 days back):`);
+    results.requestLog = { rows, queries: await requestLogSuite({ rows, log }) };
   }
   results.checks = targetChecks(results);
   results.meta.seconds = (performance.now() - started) / 1000;

@@ -78,6 +78,14 @@ export const scenarios: GatewayScenario[] = [
     env: (ctx) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: ctx.upstream }),
     suites: ['latency'],
   },
+  {
+    id: 'gateway-bodies',
+    name: 'gateway + redacted bodies',
+    // As npm start with log.bodies.policy redacted: every prompt and answer redacted
+    // (secrets, personal data) and stored with its request row.
+    files: () => ({ 'switchyard.yaml': 'log:\n  bodies:\n    policy: redacted\n' }),
+    suites: ['latency'],
+  },
 ];
 
 /** Create a virtual key through the admin API; returns its secret. */

@@ -103,6 +103,7 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
   const refusals = new RefusalCounts();
   const metrics = new GatewayMetrics({
     refusalsBeforeAuth: () => refusals.snapshot(),
+    ledgerQueueDepth: () => access.ledger.queueDepth?.() ?? 0,
     breakers: async () => breakerStates(await listDeployments({ resilience, models: () => catalog.available(), deploymentsOf: (model) => catalog.deployments(model) })),
   });
   const ledger = overrides.ledger ?? access.ledger;

@@ -95,6 +95,8 @@ export interface LedgerEntry {
 export interface Ledger {
   /** Never blocks the request: writes are batched off the request path. */
   record(entry: LedgerEntry): void;
+  /** Rows (and other writes) waiting for the store's next batch. */
+  queueDepth?(): number;
   flush(): Promise<void>;
   close(): Promise<void>;
 }

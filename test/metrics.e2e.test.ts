@@ -67,6 +67,8 @@ test('counts, tokens, cost and latency match the requests made and their ledger 
   assert.equal(total(samples(text, 'switchyard_request_duration_seconds_count', { model: 'gpt-5.4-mini', status_class: '2xx' })), 4);
   assert.equal(total(samples(text, 'switchyard_request_duration_seconds_bucket', { model: 'gpt-5.4-mini', status_class: '2xx', le: '+Inf' })), 4);
   assert.equal(total(samples(text, 'switchyard_time_to_first_token_seconds_count', { model: 'gpt-5.4-mini' })), 1, 'one stream, one time to first token');
+  const [depth] = samples(text, 'switchyard_ledger_queue_depth');
+  assert.ok(depth && depth.value >= 0, 'the ledger queue depth is read at scrape time');
 });
 
 test('failed upstream attempts and budget refusals are counted by provider, status and reason', async () => {

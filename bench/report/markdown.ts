@@ -121,6 +121,10 @@ export function renderMarkdown(results: BenchResults): string {
       '',
     );
   }
+  if (results.requestLog) {
+    out.push(`## Request log: the dashboard's queries on ${results.requestLog.rows} rows`, '');
+    out.push(table(['store', 'query', 'p50 ms', 'rows returned'], results.requestLog.queries.map((q) => [q.store, q.query, f(q.p50Ms), String(q.rows)])), '');
+  }
   const costs = featureCosts(results);
   if (costs.length > 0) {
     out.push('## What each feature costs (same run)', '');
@@ -137,7 +141,7 @@ export function renderMarkdown(results: BenchResults): string {
 function featureCosts(results: BenchResults): string[][] {
   const rows: string[][] = [];
   const at = (target: string, c: number) => results.latency?.find((p) => p.target === target && p.concurrency === c);
-  for (const [target, what] of [['gateway-auto', 'model "auto" (the router)'], ['gateway-traced', 'OpenTelemetry tracing on']] as const) {
+  for (const [target, what] of [['gateway-auto', 'model "auto" (the router)'], ['gateway-traced', 'OpenTelemetry tracing on'], ['gateway-bodies', 'redacted bodies stored']] as const) {
     for (const c of [1, 16, 64]) {
       const on = at(target, c);
       const off = at('gateway', c);

@@ -24,6 +24,8 @@ export interface BenchResults {
   crash?: CrashResult[];
   /** The auto-router's decision time on a ~4k-token prompt. */
   router?: { p50Ms: number; p99Ms: number; promptTokens: number };
+  /** The dashboard's request-log queries on a store filled with `rows` rows. */
+  requestLog?: { rows: number; queries: Array<{ store: string; query: string; p50Ms: number; rows: number }> };
   /** Redaction of a typical chat prompt (src/redact). */
   redaction?: { p50Ms: number; p99Ms: number; bytes: number };
   ratios?: GatewayRatio[];
@@ -118,6 +120,12 @@ export function targetChecks(results: BenchResults): Check[] {
   }
   if (results.router) {
     checks.push({ what: `router decision time, ${results.router.promptTokens}-token prompt (p99)`, target: '< 0.2 ms', value: `${results.router.p99Ms.toFixed(3)} ms`, ok: results.router.p99Ms < 0.2 });
+  }
+  if (results.requestLog) {
+    for (const store of new Set(results.requestLog.queries.map((q) => q.store))) {
+      const worst = Math.max(...results.requestLog.queries.filter((q) => q.store === store).map((q) => q.p50Ms));
+      checks.push({ what: `request log (${store}, ${results.requestLog.rows} rows): slowest dashboard query (p50)`, target: '< 50 ms', value: `${worst.toFixed(2)} ms`, ok: worst < 50 });
+    }
   }
   if (results.redaction) {
     checks.push({ what: `redaction of a ${(results.redaction.bytes / 1024).toFixed(1)} KB chat prompt (p50)`, target: '< 1 ms', value: `${results.redaction.p50Ms.toFixed(3)} ms`, ok: results.redaction.p50Ms < 1 });

@@ -57,6 +57,7 @@ function routes(service: AdminService, deployments?: () => Promise<object[]>): R
     { method: 'DELETE', path: new RegExp(`^/admin/budgets/${ID}$`), run: ({ match }) => service.deleteBudget(match[1]) },
     { method: 'GET', path: /^\/admin\/usage$/, run: async ({ url }) => ({ object: 'list', ...(await service.usage(query(url))) }) },
     { method: 'GET', path: /^\/admin\/requests$/, run: async ({ url }) => ({ object: 'list', ...(await service.requests(query(url))) }) },
+    { method: 'GET', path: new RegExp(`^/admin/requests/${ID}$`), run: ({ match }) => service.requestDetail(match[1]) },
     ...(deployments ? [{ method: 'GET' as const, path: /^\/admin\/deployments$/, run: () => list(deployments()) }] : []),
   ];
 }
@@ -137,7 +138,7 @@ function tooLarge(maxBytes: number): GatewayError {
 function notFound(path: string): GatewayError {
   return new GatewayError({
     status: 404, type: 'not_found_error', code: 'unknown_admin_path',
-    message: `No admin endpoint at ${path}. Endpoints: /admin/keys, /admin/keys/{id}, /admin/keys/{id}/revoke, /admin/keys/{id}/rotate, /admin/projects, /admin/projects/{id}, /admin/budgets, /admin/budgets/{id}, /admin/usage, /admin/requests.`,
+    message: `No admin endpoint at ${path}. Endpoints: /admin/keys, /admin/keys/{id}, /admin/keys/{id}/revoke, /admin/keys/{id}/rotate, /admin/projects, /admin/projects/{id}, /admin/budgets, /admin/budgets/{id}, /admin/usage, /admin/requests, /admin/requests/{id}.`,
   });
 }
 

@@ -261,6 +261,13 @@ export class AdminService {
     return { from: fromIso, to, group_by: groupBy, data };
   }
 
+  /** GET /admin/requests/{id}: every row of one request (attempt 0 first) and the bodies its policy kept. */
+  async requestDetail(requestId: string): Promise<object> {
+    const { rows, bodies } = await this.store.requestDetail(requestId);
+    if (rows.length === 0) throw notFound(`No request with id '${requestId}' in the request log (it may be older than log.retention_days). List requests with GET /admin/requests.`);
+    return { object: 'request', request_id: requestId, rows, bodies };
+  }
+
   async requests(query: RequestLogParams): Promise<{ data: RequestRow[]; next_cursor: string | null }> {
     const page = await this.store.requests(this.requestQuery(query));
     return { data: page.rows, next_cursor: page.nextCursor };

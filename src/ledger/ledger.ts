@@ -26,6 +26,10 @@ export class StoreLedger implements Ledger {
     this.store.appendLedger([entry]).catch((error) => this.failed(error));
   }
 
+  queueDepth(): number {
+    return this.store.queueDepth();
+  }
+
   async flush(): Promise<void> {
     await this.store.flush();
   }

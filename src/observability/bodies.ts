@@ -1,8 +1,8 @@
 // Which requests keep their prompt and completion bodies, and in what form:
 // `log.bodies` in switchyard.yaml, per key, route or project, with the default `none`.
 // `redacted` masks secrets and personal data (src/redact) before the text reaches the
-// store or a log line; `full` keeps the text as sent (configured provider secrets are
-// still masked, as everywhere). Each body is cut at max_kb, marked as truncated. A
+// store or a log line; `full` keeps the text as sent, except the gateway's own secrets
+// (provider keys, the admin key, gateway keys), which are masked everywhere. Each body is cut at max_kb, marked as truncated. A
 // stream is kept as its assembled answer, never chunk by chunk.
 import type { ConfigFile } from '../config/schema.ts';
 import { ConfigError } from '../config/errors.ts';
@@ -43,6 +43,8 @@ export class BodyKeeper {
   private readonly mask: (text: string) => string;
   private redactor: Redactor | undefined;
   private readonly redactorOptions: Parameters<typeof createRedactor>[0];
+  /** The gateway's own secrets (provider keys, the admin key, gateway keys): masked even under `full`. */
+  private readonly secrets: string[];
   /** No rule can ever store a body: policyFor answers without a lookup. */
   readonly neverKeeps: boolean;
   /** How much of a relayed stream's events to keep to assemble its answer (twice the cap: events carry framing). */
@@ -65,6 +67,7 @@ export class BodyKeeper {
       }
     }
     this.redactorOptions = { patterns: bodies.patterns, secrets, defaultRegion: bodies.region };
+    this.secrets = secrets.filter((secret) => secret.length >= 8);
     const all = [this.fallback, ...this.keys.values(), ...this.projects.values(), ...this.routes.values()];
     this.neverKeeps = all.every((p) => p === 'none');
     if (all.includes('redacted')) this.redactor = createRedactor(this.redactorOptions);
@@ -92,8 +95,13 @@ export class BodyKeeper {
     return stored;
   }
 
+  private maskSecrets(text: string): string {
+    for (const secret of this.secrets) if (text.includes(secret)) text = text.replaceAll(secret, '[REDACTED:secret]');
+    return text;
+  }
+
   private render(policy: Exclude<BodyPolicy, 'none'>, value: unknown, found: FoundCounts): string {
-    if (policy === 'full') return this.mask(typeof value === 'string' ? value : JSON.stringify(value ?? null));
+    if (policy === 'full') return this.maskSecrets(this.mask(typeof value === 'string' ? value : JSON.stringify(value ?? null)));
     this.redactor ??= createRedactor(this.redactorOptions);
     const redacted = redactJson(value ?? null, this.redactor);
     for (const kind in redacted.found) found[kind] = (found[kind] ?? 0) + redacted.found[kind];

@@ -5,7 +5,7 @@
 // request gets its error) or is dropped and reported (a request row, by its request id).
 import type pg from 'pg';
 import { localDay } from '../budget/periods.ts';
-import { LEDGER_COLUMNS, ledgerColumns, reservationColumns } from './rows.ts';
+import { BODY_COLUMNS, bodyColumns, LEDGER_COLUMNS, ledgerColumns, reservationColumns } from './rows.ts';
 import { resolvedCost, type StoredEntry } from './sanitize.ts';
 import type { WriteOp } from './write-queue.ts';
 
@@ -64,6 +64,8 @@ export async function writeBatch(client: pg.PoolClient, ops: WriteOp[], timezone
   if (entries.length > 0) {
     const rows = await requestRows(client, entries, timezone);
     await write(rows, (batch) => insertRequests(client, batch.map((r) => r.row)), (r, error) => outcome.dropped.push({ entry: r.entry, error }));
+    const bodies = entries.map((entry) => bodyColumns(entry, false)).filter((row): row is Row => row !== undefined);
+    if (bodies.length > 0) await insertBodies(client, bodies);
   }
   return outcome;
 }
@@ -79,6 +81,11 @@ async function insertRequests(client: pg.PoolClient, rows: Row[]): Promise<void>
     `INSERT INTO requests (${columns}) SELECT ${columns} FROM json_populate_recordset(NULL::requests, $1) ON CONFLICT DO NOTHING`,
     [JSON.stringify(rows)],
   );
+}
+
+async function insertBodies(client: pg.PoolClient, rows: Row[]): Promise<void> {
+  const columns = BODY_COLUMNS.join(', ');
+  await client.query(`INSERT INTO request_bodies (${columns}) SELECT ${columns} FROM json_populate_recordset(NULL::request_bodies, $1) ON CONFLICT DO NOTHING`, [JSON.stringify(rows)]);
 }
 
 /** Columns of each request row; a row whose usage could not be trusted takes its reservation's booked cost. */

@@ -8,11 +8,11 @@ import { PostgresInstanceLocks } from './postgres-instance-lock.ts';
 import { schemaStatements } from './schema.ts';
 import {
   budgetColumns, encodeCursor, keyColumns, requestsQuery, spendQuery,
-  toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toUsageRow, usageQuery,
+  toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toStoredBodies, toUsageRow, usageQuery,
 } from './rows.ts';
 import { WriteQueue, type WriteOp, type WriteQueueOptions } from './write-queue.ts';
 import type {
-  BudgetPatch, BudgetRow, BudgetScope, InstanceRow, KeyPatch, KeyRow, ProjectPatch, ProjectRow, RequestPage, RequestQuery,
+  BudgetPatch, BudgetRow, BudgetScope, InstanceRow, KeyPatch, KeyRow, ProjectPatch, ProjectRow, RequestPage, RequestQuery, RequestRow, StoredBodiesRow,
   ReservationRow, ReservationStatus, SpendScope, Store, UsageQuery, UsageRow,
 } from './types.ts';
 
@@ -185,6 +185,10 @@ export class PostgresStore implements Store {
     return (await this.rows(`SELECT * FROM reservations WHERE status = 'open'`)).map(toReservationRow);
   }
 
+  queueDepth(): number {
+    return this.writes.depth;
+  }
+
   appendLedger(entries: LedgerEntry[]): Promise<void> {
     return this.writes.ledger(entries);
   }
@@ -225,11 +229,18 @@ export class PostgresStore implements Store {
     return { rows, nextCursor: more ? encodeCursor(rows[rows.length - 1]) : null };
   }
 
+  async requestDetail(requestId: string): Promise<{ rows: RequestRow[]; bodies: StoredBodiesRow | null }> {
+    const rows = (await this.rows('SELECT * FROM requests WHERE request_id = $1 ORDER BY attempt', [requestId])).map(toRequestRow);
+    const [bodies] = await this.rows('SELECT * FROM request_bodies WHERE request_id = $1', [requestId]);
+    return { rows, bodies: bodies ? toStoredBodies(bodies) : null };
+  }
+
   async pruneRequests(before: string, batchSize: number): Promise<number> {
     const result = await this.pool.query(
       'DELETE FROM requests WHERE ctid IN (SELECT ctid FROM requests WHERE time < $1 LIMIT $2)',
       [before, batchSize],
     );
+    await this.pool.query('DELETE FROM request_bodies WHERE ctid IN (SELECT ctid FROM request_bodies WHERE time < $1 LIMIT $2)', [before, batchSize]);
     return result.rowCount ?? 0;
   }
 

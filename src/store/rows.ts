@@ -3,7 +3,7 @@
 // objects, timestamptz as Date and bigint as string. Both map to the same rows here.
 import type { LedgerEntry } from '../services.ts';
 import { globToLike } from '../limits/patterns.ts';
-import { isCleanText, isCount } from './sanitize.ts';
+import { cleanText, isCleanText, isCount } from './sanitize.ts';
 import type {
   BudgetRow, Charge, InstanceRow, KeyRow, ProjectRow, RequestQuery, RequestRow, ReservationRow, SpendScope, UsageQuery, UsageRow,
 } from './types.ts';
@@ -192,6 +192,32 @@ export function ledgerColumns(entry: LedgerEntry, day: string, booleanAsInt: boo
     latency_ms: Math.round(entry.latencyMs),
     ttft_ms: entry.ttftMs === undefined ? null : Math.round(entry.ttftMs),
   };
+}
+
+/** The bodies a request row keeps (its policy stored them), as request_bodies columns; undefined when there are none. */
+export function bodyColumns(entry: LedgerEntry, booleanAsInt: boolean): Raw | undefined {
+  const bodies = entry.bodies;
+  if (!bodies || entry.attempt !== 0) return undefined;
+  return {
+    request_id: entry.requestId,
+    time: new Date(entry.time).toISOString(),
+    key_id: entry.keyId,
+    policy: bodies.policy,
+    request: cleanText(bodies.request, MAX_BODY_CHARS),
+    response: cleanText(bodies.response, MAX_BODY_CHARS),
+    truncated: booleanAsInt ? (bodies.truncated ? 1 : 0) : bodies.truncated,
+    // SQLite keeps JSON as text; PostgreSQL's jsonb takes the object itself.
+    redactions: bodies.redactions ? (booleanAsInt ? JSON.stringify(bodies.redactions) : bodies.redactions) : null,
+  };
+}
+
+/** Bodies are capped by their policy (max_kb); this only guards the store against a runaway value. */
+const MAX_BODY_CHARS = 8 << 20;
+
+export const BODY_COLUMNS = ['request_id', 'time', 'key_id', 'policy', 'request', 'response', 'truncated', 'redactions'];
+
+export function toStoredBodies(raw: Raw): { policy: string; request: string; response: string; truncated: boolean; redactions: Record<string, number> | null } {
+  return { policy: String(raw.policy), request: String(raw.request), response: String(raw.response), truncated: Boolean(raw.truncated), redactions: json(raw.redactions) as Record<string, number> | null };
 }
 
 export const LEDGER_COLUMNS = Object.keys(ledgerColumns({

@@ -62,6 +62,12 @@ export function schemaStatements(dialect: Dialect, requestColumns: ReadonlySet<s
       PRIMARY KEY (request_id, attempt))`,
     ...addedColumnStatements(dialect, requestColumns),
     ...requestIndexStatements(),
+    // Prompt and answer of a request whose body policy keeps them (log.bodies), already redacted
+    // or masked in-process; pruned with the request log.
+    `CREATE TABLE IF NOT EXISTS request_bodies (
+      request_id TEXT PRIMARY KEY, time ${time} NOT NULL, key_id TEXT NOT NULL, policy TEXT NOT NULL,
+      request TEXT NOT NULL, response TEXT NOT NULL, truncated ${bool} NOT NULL, redactions ${json})`,
+    `CREATE INDEX IF NOT EXISTS request_bodies_time ON request_bodies (time)`,
     `CREATE TABLE IF NOT EXISTS alerts (alert_key TEXT PRIMARY KEY, sent_at ${time} NOT NULL)`,
     `CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, seen_at ${time} NOT NULL)`,
   ];

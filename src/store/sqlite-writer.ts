@@ -11,7 +11,7 @@
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import { localDay } from '../budget/periods.ts';
-import { LEDGER_COLUMNS, ledgerColumns, reservationColumns } from './rows.ts';
+import { BODY_COLUMNS, bodyColumns, LEDGER_COLUMNS, ledgerColumns, reservationColumns } from './rows.ts';
 import { resolvedCost, type StoredEntry } from './sanitize.ts';
 import type { ReservationRow } from './types.ts';
 import type { PlainOp } from './write-queue.ts';
@@ -46,6 +46,7 @@ export class SqliteWriter {
   private readonly closeReservation: StatementSync;
   private readonly bookSpend: StatementSync;
   private readonly insertRequest: StatementSync;
+  private readonly insertBodies: StatementSync;
   private readonly bookedCost: StatementSync;
   private readonly addSpend: StatementSync;
 
@@ -68,6 +69,7 @@ export class SqliteWriter {
     this.insertRequest = db.prepare(
       `INSERT INTO requests (${LEDGER_COLUMNS.join(', ')}) VALUES (${LEDGER_COLUMNS.map(q).join(', ')}) ON CONFLICT (request_id, attempt) DO NOTHING`,
     );
+    this.insertBodies = db.prepare(`INSERT INTO request_bodies (${BODY_COLUMNS.join(', ')}) VALUES (${BODY_COLUMNS.map(q).join(', ')}) ON CONFLICT (request_id) DO NOTHING`);
     this.bookedCost = db.prepare(`SELECT SUM(COALESCE(cost_units, reserved_units)) AS units FROM reservations WHERE request_id = ?`);
     this.addSpend = db.prepare(
       `INSERT INTO spend_daily (day, key_id, project_id, model, cost_units) VALUES (?, ?, ?, ?, ?)
@@ -147,6 +149,7 @@ export class SqliteWriter {
     const costed = entry.costFromReservation ? { ...entry, costUsd: resolvedCost(entry, units) } : entry;
     try {
       const inserted = Number(this.insertRequest.run(...(Object.values(ledgerColumns(costed, localDay(Date.parse(entry.time), this.timezone), true)) as SQLInputValue[])).changes) > 0;
+      if (inserted) this.storeBodies(entry);
       if (replay) this.closeReservation.run(finish.status, finish.units, now, row.id);
       if (inserted && units > 0) {
         const key = `${row.day}\u0000${row.keyId}\u0000${row.projectId ?? ''}\u0000${row.model}`;
@@ -161,6 +164,12 @@ export class SqliteWriter {
     }
   }
 
+  /** A request row's bodies, when its policy kept them (attempt 0 only). */
+  private storeBodies(entry: StoredEntry): void {
+    const columns = bodyColumns(entry, true);
+    if (columns) this.insertBodies.run(...(Object.values(columns) as SQLInputValue[]));
+  }
+
   private insertReservationRow(row: ReservationRow, replay: boolean): void {
     (replay ? this.replayReservation : this.insertReservation).run(...(Object.values(reservationColumns(row)) as SQLInputValue[]));
   }
@@ -170,7 +179,7 @@ export class SqliteWriter {
       ? { ...entry, costUsd: resolvedCost(entry, bookedUnits(this.bookedCost.get(entry.requestId))) }
       : entry;
     try {
-      this.insertRequest.run(...(Object.values(ledgerColumns(costed, localDay(Date.parse(entry.time), this.timezone), true)) as SQLInputValue[]));
+      if (Number(this.insertRequest.run(...(Object.values(ledgerColumns(costed, localDay(Date.parse(entry.time), this.timezone), true)) as SQLInputValue[])).changes) > 0) this.storeBodies(entry);
     } catch (error) {
       if (!isRowError(error)) throw error;
       result.dropped.push({ requestId: entry.requestId, attempt: entry.attempt, error: errorText(error) });

@@ -11,14 +11,14 @@ import type { LedgerEntry } from '../services.ts';
 import { schemaStatements } from './schema.ts';
 import {
   budgetColumns, keyColumns, requestsQuery, spendQuery,
-  toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toUsageRow, usageQuery, encodeCursor,
+  toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toStoredBodies, toUsageRow, usageQuery, encodeCursor,
 } from './rows.ts';
 import { plainOp, WriteQueue, type WriteOp, type WriteQueueOptions } from './write-queue.ts';
 import { SqliteWriter, SqliteWriterThread } from './sqlite-writer.ts';
 import { SqliteInstanceLocks } from './sqlite-instance-lock.ts';
 import { Journal, readDeadSegments, removeSegments } from './journal.ts';
 import type {
-  BudgetPatch, BudgetRow, BudgetScope, InstanceRow, KeyPatch, KeyRow, ProjectPatch, ProjectRow, RequestPage, RequestQuery,
+  BudgetPatch, BudgetRow, BudgetScope, InstanceRow, KeyPatch, KeyRow, ProjectPatch, ProjectRow, RequestPage, RequestQuery, RequestRow, StoredBodiesRow,
   ReservationRow, ReservationStatus, SpendScope, Store, UsageQuery, UsageRow,
 } from './types.ts';
 
@@ -202,6 +202,10 @@ export class SqliteStore implements Store {
     return (this.db.prepare(`SELECT * FROM reservations WHERE status = 'open'`).all() as Row[]).map(toReservationRow);
   }
 
+  queueDepth(): number {
+    return this.writes.depth;
+  }
+
   appendLedger(entries: LedgerEntry[]): Promise<void> {
     return this.writes.ledger(entries);
   }
@@ -238,10 +242,17 @@ export class SqliteStore implements Store {
     return { rows, nextCursor: more ? encodeCursor(rows[rows.length - 1]) : null };
   }
 
+  async requestDetail(requestId: string): Promise<{ rows: RequestRow[]; bodies: StoredBodiesRow | null }> {
+    const rows = (this.db.prepare('SELECT * FROM requests WHERE request_id = ? ORDER BY attempt').all(requestId) as Row[]).map(toRequestRow);
+    const bodies = this.db.prepare('SELECT * FROM request_bodies WHERE request_id = ?').get(requestId) as Row | undefined;
+    return { rows, bodies: bodies ? toStoredBodies(bodies) : null };
+  }
+
   async pruneRequests(before: string, batchSize: number): Promise<number> {
     const result = this.db.prepare(
       'DELETE FROM requests WHERE rowid IN (SELECT rowid FROM requests WHERE time < ? LIMIT ?)',
     ).run(before, batchSize);
+    this.db.prepare('DELETE FROM request_bodies WHERE rowid IN (SELECT rowid FROM request_bodies WHERE time < ? LIMIT ?)').run(before, batchSize);
     return Number(result.changes);
   }
 

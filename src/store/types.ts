@@ -172,6 +172,15 @@ export interface RequestQuery {
   cursor?: string;
 }
 
+/** A request's stored bodies (request_bodies), already redacted or masked. */
+export interface StoredBodiesRow {
+  policy: string;
+  request: string;
+  response: string;
+  truncated: boolean;
+  redactions: Record<string, number> | null;
+}
+
 export interface RequestRow {
   request_id: string;
   attempt: number;
@@ -255,10 +264,14 @@ export interface Store {
    */
   recoverJournals(): Promise<number>;
 
+  /** Writes queued for the next batch, not yet committed. */
+  queueDepth(): number;
   /** Queue request-log rows (duplicates of request id + attempt are ignored). */
   appendLedger(entries: LedgerEntry[]): Promise<void>;
   usage(query: UsageQuery): Promise<UsageRow[]>;
   requests(query: RequestQuery): Promise<RequestPage>;
+  /** One request: its rows (attempt 0 first) and the bodies its policy kept, if any. */
+  requestDetail(requestId: string): Promise<{ rows: RequestRow[]; bodies: StoredBodiesRow | null }>;
   /** Delete up to `batchSize` request rows older than `before`; returns how many. */
   pruneRequests(before: string, batchSize: number): Promise<number>;
   /** Delete closed reservations older than `before`. */

@@ -120,6 +120,11 @@ export class WriteQueue {
     });
   }
 
+  /** Writes waiting for their batch (for the ledger queue metric). */
+  get depth(): number {
+    return this.queue.length;
+  }
+
   private push(op: WriteOp): void {
     if (this.journal) {
       op.line = JSON.stringify(plainOp(op));
