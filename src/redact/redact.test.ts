@@ -117,3 +117,9 @@ test('text without findings is returned as the same string', () => {
   assert.equal(result.text, text);
   assert.deepEqual(result.found, {});
 });
+
+test('the fast path skips only text no built-in detector could match', async () => {
+  const { mightHoldSensitive } = await import('./redact.ts');
+  for (const plain of ['Hello! What is a gateway, in a few words?', 'assistant', 'chat.completion', 'gpt-5.4-mini', 'fp_b40fb1c6fb', 'stop']) assert.equal(mightHoldSensitive(plain), false, plain);
+  for (const risky of ['mail a@b.co', 'call 555 2671 01', 'key sk_live_abcdefghijklmnop', '-----BEGIN PRIVATE KEY-----', 'Authorization: Bearer x', '電話: ０３－１２３４－５６７８']) assert.equal(mightHoldSensitive(risky), true, risky);
+});

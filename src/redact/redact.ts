@@ -26,23 +26,53 @@ const MIN_SCANNED_LENGTH = 6;
 const MAX_JSON_DEPTH = 64;
 
 export function createRedactor(options: RedactorOptions = {}): Redactor {
-  const detectors: Detector[] = [createSecretDetector(), ...createPiiDetectors(options.defaultRegion)];
-  const exact = createExactSecretDetector(options.secrets ?? []);
+  const builtIn: Detector[] = [createSecretDetector(), ...createPiiDetectors(options.defaultRegion)];
+  // Configured patterns and secrets can match anything: they always run.
+  const configured: Detector[] = [];
   const patterns = createPatternDetector(options.patterns ?? []);
-  if (exact) detectors.unshift(exact);
-  if (patterns) detectors.unshift(patterns);
+  const exact = createExactSecretDetector(options.secrets ?? []);
+  if (patterns) configured.push(patterns);
+  if (exact) configured.push(exact);
   return {
     redactText(text) {
       const found: FoundCounts = {};
-      return { text: redactInto(text, detectors, found), found };
+      return { text: redactInto(text, configured, builtIn, found), found };
     },
   };
 }
 
-function redactInto(text: string, detectors: readonly Detector[], found: FoundCounts): string {
+/**
+ * Whether a text can hold anything the built-in detectors find: an email needs an '@', a
+ * phone, card or IBAN at least seven digits, a key, token or JWT a run of 16 or more
+ * token characters, a private key its PEM armour, a bearer token the word. Most strings
+ * of a chat body (roles, ids, model names, plain prose) have none, and skip the
+ * detectors (about 15 µs each) in one pass over their characters.
+ */
+export function mightHoldSensitive(text: string): boolean {
+  let digits = 0;
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 64) return true; // '@'
+    const digit = (c >= 48 && c <= 57) || (c > 127 && isWideDigit(c));
+    if (digit && ++digits >= 7) return true;
+    const token = digit || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 43 || c === 47 || c === 61 || c === 46;
+    run = token ? run + 1 : 0;
+    if (run >= 16) return true;
+  }
+  return text.includes('-----BEGIN') || /bearer/i.test(text);
+}
+
+/** Digits libphonenumber also reads: full-width, Arabic-Indic, Persian, Devanagari, Bengali, Thai. */
+function isWideDigit(c: number): boolean {
+  return (c >= 0xff10 && c <= 0xff19) || (c >= 0x0660 && c <= 0x0669) || (c >= 0x06f0 && c <= 0x06f9) || (c >= 0x0966 && c <= 0x096f) || (c >= 0x09e6 && c <= 0x09ef) || (c >= 0x0e50 && c <= 0x0e59);
+}
+
+function redactInto(text: string, configured: readonly Detector[], builtIn: readonly Detector[], found: FoundCounts): string {
   if (text.length < MIN_SCANNED_LENGTH) return text;
   const findings: Finding[] = [];
-  for (const detect of detectors) detect(text, findings);
+  for (const detect of configured) detect(text, findings);
+  if (mightHoldSensitive(text)) for (const detect of builtIn) detect(text, findings);
   if (findings.length === 0) return text;
   let out = '';
   let cursor = 0;
