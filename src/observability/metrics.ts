@@ -32,6 +32,22 @@ export interface AttemptRecord {
   status: number;
 }
 
+interface Inc { inc(value?: number): void }
+interface Observe { observe(value: number): void }
+
+/** The series one request of a label set adds to. */
+interface RequestSeries {
+  requests: Inc;
+  input: Inc;
+  cached: Inc;
+  output: Inc;
+  reasoning: Inc;
+  cost: Inc;
+  duration: Observe;
+  ttft: Observe;
+  refusal?: Inc;
+}
+
 /** State read at scrape time. */
 export interface ScrapeSources {
   refusalsBeforeAuth?: () => Record<string, number>;
@@ -63,6 +79,7 @@ export class GatewayMetrics {
   private readonly escalations: Counter<string>;
   private readonly decisions: Counter<string>;
   private readonly children = new Map<string, unknown>();
+  private readonly series = new Map<string, RequestSeries>();
   private readonly keys = new Set<string>();
 
   constructor(sources: ScrapeSources = {}) {
@@ -129,21 +146,40 @@ export class GatewayMetrics {
 
   observeRequest(r: RequestRecord): void {
     const key = this.keyLabel(r.keyId);
-    const status = String(r.status);
-    const s = '\u0001';
-    this.counter(this.requests, `r${s}${r.endpoint}${s}${r.model}${s}${r.provider}${s}${r.route}${s}${r.tier}${s}${key}${s}${status}`, [r.endpoint, r.model, r.provider, r.route, r.tier, key, status]).inc();
+    // One lookup per request: every series a request of this label set touches, made once.
+    const id = `${r.endpoint}\u0001${r.model}\u0001${r.provider}\u0001${r.route}\u0001${r.tier}\u0001${key}\u0001${r.status}\u0001${r.errorCode ?? ''}`;
+    let series = this.series.get(id);
+    if (!series) {
+      series = this.seriesFor(r, key);
+      this.series.set(id, series);
+    }
+    series.requests.inc();
     const u = r.usage;
-    const tokenKey = `t${s}${r.model}${s}${r.provider}${s}${key}${s}`;
-    if (u.inputTokens) this.counter(this.tokens, `${tokenKey}i`, [r.model, r.provider, key, 'input']).inc(u.inputTokens);
-    if (u.cachedInputTokens) this.counter(this.tokens, `${tokenKey}c`, [r.model, r.provider, key, 'cached_input']).inc(u.cachedInputTokens);
-    if (u.outputTokens) this.counter(this.tokens, `${tokenKey}o`, [r.model, r.provider, key, 'output']).inc(u.outputTokens);
-    if (u.reasoningTokens) this.counter(this.tokens, `${tokenKey}r`, [r.model, r.provider, key, 'reasoning']).inc(u.reasoningTokens);
-    if (r.costUsd > 0) this.counter(this.cost, `c${s}${r.model}${s}${r.provider}${s}${r.route}${s}${key}`, [r.model, r.provider, r.route, key]).inc(r.costUsd);
-    const statusClass = `${Math.floor(r.status / 100)}xx`;
-    this.histogram(this.duration, `d${s}${r.endpoint}${s}${r.model}${s}${statusClass}`, [r.endpoint, r.model, statusClass]).observe(r.latencyMs / 1000);
-    if (r.ttftMs !== undefined) this.histogram(this.ttft, `f${s}${r.model}`, [r.model]).observe(r.ttftMs / 1000);
+    if (u.inputTokens) series.input.inc(u.inputTokens);
+    if (u.cachedInputTokens) series.cached.inc(u.cachedInputTokens);
+    if (u.outputTokens) series.output.inc(u.outputTokens);
+    if (u.reasoningTokens) series.reasoning.inc(u.reasoningTokens);
+    if (r.costUsd > 0) series.cost.inc(r.costUsd);
+    series.duration.observe(r.latencyMs / 1000);
+    if (r.ttftMs !== undefined) series.ttft.observe(r.ttftMs / 1000);
+    if (series.refusal) series.refusal.inc();
+  }
+
+  private seriesFor(r: RequestRecord, key: string): RequestSeries {
+    const status = String(r.status);
+    const tokens = (kind: string) => this.tokens.labels(r.model, r.provider, key, kind);
     const reason = r.errorCode ? REFUSAL_REASONS[r.errorCode] : undefined;
-    if (reason) this.counter(this.refusals, `x${s}${reason}`, [reason]).inc();
+    return {
+      requests: this.requests.labels(r.endpoint, r.model, r.provider, r.route, r.tier, key, status),
+      input: tokens('input'),
+      cached: tokens('cached_input'),
+      output: tokens('output'),
+      reasoning: tokens('reasoning'),
+      cost: this.cost.labels(r.model, r.provider, r.route, key),
+      duration: this.duration.labels(r.endpoint, r.model, `${Math.floor(r.status / 100)}xx`),
+      ttft: this.ttft.labels(r.model),
+      refusal: reason ? this.refusals.labels(reason) : undefined,
+    };
   }
 
   observeUpstreamError(a: AttemptRecord): void {
