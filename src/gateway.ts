@@ -107,9 +107,9 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     breakers: async () => breakerStates(await listDeployments({ resilience, models: () => catalog.available(), deploymentsOf: (model) => catalog.deployments(model) })),
   });
   const ledger = overrides.ledger ?? access.ledger;
-  const tracing = overrides.tracing ?? tracingFromEnv();
+  const tracing = overrides.tracing ?? (await tracingFromEnv());
   const secrets = [...config.providers.values()].flatMap((p) => (p.apiKey ? [p.apiKey] : [])).concat(config.masterKey ? [config.masterKey] : [], config.gatewayKeys);
-  const bodies = new BodyKeeper(config.file, (text) => masker.mask(text), secrets);
+  const bodies = await BodyKeeper.create(config.file, (text) => masker.mask(text), secrets);
   return {
     config,
     catalog,

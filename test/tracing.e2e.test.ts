@@ -33,7 +33,7 @@ before(async () => {
   mock = await startMockUpstream({});
   gw = await startGateway({
     env: { OPENAI_BASE_URL: `${mock.url}/v1`, OPENAI_API_KEY: PROVIDER_KEY, SWITCHYARD_API_KEYS: GATEWAY_KEY },
-    overrides: { tracing: tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url.replace(/\/v1$/, ''), OTEL_SERVICE_NAME: 'switchyard-test' }) },
+    overrides: { tracing: await tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url.replace(/\/v1$/, ''), OTEL_SERVICE_NAME: 'switchyard-test' }) },
   });
 });
 
@@ -109,8 +109,8 @@ test('a streamed request: the attempt span ends with the stream, with its usage,
   assert.notEqual(request.traceId, TRACE_ID, 'no client traceparent: a new trace');
 });
 
-test('tracing is off without the OTLP variables, or with OTEL_SDK_DISABLED', () => {
-  assert.equal(tracingFromEnv({}), undefined);
-  assert.equal(tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'true' }), undefined);
-  assert.equal(tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_EXPORTER: 'none' }), undefined);
+test('tracing is off without the OTLP variables, or with OTEL_SDK_DISABLED', async () => {
+  assert.equal(await tracingFromEnv({}), undefined);
+  assert.equal(await tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'true' }), undefined);
+  assert.equal(await tracingFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_EXPORTER: 'none' }), undefined);
 });

@@ -9,17 +9,17 @@ import type { Principal } from '../services.ts';
 const principal = (over: Partial<Principal> = {}): Principal => ({ keyId: 'key_1', name: 'ci-bot', prefix: 'sy_live_ab', env: 'live', projectId: 'proj_1', ...over });
 const noMask = (text: string) => text;
 
-test('the most specific rule wins: key (id or name), then route, then project, then the default', () => {
-  const keeper = new BodyKeeper({ log: { bodies: { policy: 'none', keys: { 'ci-bot': 'full' }, routes: { 'auto:legal': 'redacted' }, projects: { proj_2: 'redacted' } } } }, noMask);
+test('the most specific rule wins: key (id or name), then route, then project, then the default', async () => {
+  const keeper = await BodyKeeper.create({ log: { bodies: { policy: 'none', keys: { 'ci-bot': 'full' }, routes: { 'auto:legal': 'redacted' }, projects: { proj_2: 'redacted' } } } }, noMask);
   assert.equal(keeper.policyFor(principal(), undefined), 'full');
   assert.equal(keeper.policyFor(principal({ name: 'other' }), 'auto:legal'), 'redacted');
   assert.equal(keeper.policyFor(principal({ name: 'other', projectId: 'proj_2' }), undefined), 'redacted');
   assert.equal(keeper.policyFor(principal({ name: 'other' }), undefined), 'none');
-  assert.equal(new BodyKeeper({}, noMask).neverKeeps, true);
+  assert.equal((await BodyKeeper.create({}, noMask)).neverKeeps, true);
 });
 
-test('redacted: secrets and personal data are masked in the request and the answer, counted by kind; full keeps them', () => {
-  const keeper = new BodyKeeper({ log: { bodies: { policy: 'redacted' } } }, noMask, ['sk-provider-secret-123456']);
+test('redacted: secrets and personal data are masked in the request and the answer, counted by kind; full keeps them', async () => {
+  const keeper = await BodyKeeper.create({ log: { bodies: { policy: 'redacted' } } }, noMask, ['sk-provider-secret-123456']);
   const request = { model: 'gpt-5.4-mini', messages: [{ role: 'user', content: 'Mail jane.doe@example.com, key sk-provider-secret-123456' }] };
   const stored = keeper.keep('redacted', request, { body: JSON.stringify({ choices: [{ message: { content: 'Call +1 (415) 555-2671 now' } }] }) });
   assert.doesNotMatch(stored.request, /jane\.doe|sk-provider-secret/);
@@ -32,12 +32,12 @@ test('redacted: secrets and personal data are masked in the request and the answ
   assert.deepEqual(JSON.parse(full.response), { assembled_from_stream: true, content: 'streamed answer' });
 });
 
-test('bodies over max_kb are cut and marked; a bad pattern stops the start', () => {
-  const keeper = new BodyKeeper({ log: { bodies: { policy: 'full', max_kb: 1 } } }, noMask);
+test('bodies over max_kb are cut and marked; a bad pattern stops the start', async () => {
+  const keeper = await BodyKeeper.create({ log: { bodies: { policy: 'full', max_kb: 1 } } }, noMask);
   const stored = keeper.keep('full', { text: 'x'.repeat(5000) }, { body: '{}' });
   assert.equal(stored.truncated, true);
   assert.ok(Buffer.byteLength(stored.request) < 1200);
-  assert.throws(() => new BodyKeeper({ log: { bodies: { policy: 'redacted', patterns: [{ name: 'bad', pattern: '(' }] } } }, noMask), (err: unknown) => err instanceof ConfigError && /'bad' is not a valid regular expression/.test(err.message));
+  await assert.rejects(BodyKeeper.create({ log: { bodies: { policy: 'redacted', patterns: [{ name: 'bad', pattern: '(' }] } } }, noMask), (err: unknown) => err instanceof ConfigError && /'bad' is not a valid regular expression/.test(err.message));
 });
 
 test('a relayed chat stream is assembled from the events the billing tap saw, without changing what it reads', () => {

@@ -7,7 +7,9 @@
 import type { ConfigFile } from '../config/schema.ts';
 import { ConfigError } from '../config/errors.ts';
 import { capBody } from '../redact/cap.ts';
-import { createRedactor, redactJson, type FoundCounts, type Redactor } from '../redact/redact.ts';
+import type { FoundCounts, Redactor } from '../redact/redact.ts';
+
+type RedactModule = typeof import('../redact/redact.ts');
 import type { Principal } from '../services.ts';
 
 export type BodyPolicy = 'none' | 'redacted' | 'full';
@@ -41,8 +43,8 @@ export class BodyKeeper {
   private readonly routes: ReadonlyMap<string, BodyPolicy>;
   private readonly maxBytes: number;
   private readonly mask: (text: string) => string;
-  private redactor: Redactor | undefined;
-  private readonly redactorOptions: Parameters<typeof createRedactor>[0];
+  private readonly redactor: Redactor | undefined;
+  private readonly redactJson: RedactModule['redactJson'] | undefined;
   /** The gateway's own secrets (provider keys, the admin key, gateway keys): masked even under `full`. */
   private readonly secrets: string[];
   /** No rule can ever store a body: policyFor answers without a lookup. */
@@ -50,7 +52,18 @@ export class BodyKeeper {
   /** How much of a relayed stream's events to keep to assemble its answer (twice the cap: events carry framing). */
   readonly captureBytes: number;
 
-  constructor(file: ConfigFile, mask: (text: string) => string, secrets: string[] = []) {
+  /**
+   * The keeper for this config. The redaction engine (secretlint's rules, phone metadata:
+   * about 10 MB) is loaded only when some rule says `redacted`.
+   */
+  static async create(file: ConfigFile, mask: (text: string) => string, secrets: string[] = []): Promise<BodyKeeper> {
+    const bodies = file.log?.bodies ?? {};
+    const policies = [bodies.policy, ...Object.values(bodies.keys ?? {}), ...Object.values(bodies.projects ?? {}), ...Object.values(bodies.routes ?? {})];
+    const redact = policies.includes('redacted') ? await import('../redact/redact.ts') : undefined;
+    return new BodyKeeper(file, mask, secrets, redact);
+  }
+
+  private constructor(file: ConfigFile, mask: (text: string) => string, secrets: string[], redact: RedactModule | undefined) {
     const bodies = file.log?.bodies ?? {};
     this.fallback = bodies.policy ?? 'none';
     this.keys = new Map(Object.entries(bodies.keys ?? {}));
@@ -66,11 +79,13 @@ export class BodyKeeper {
         throw new ConfigError(`log.bodies.patterns: '${p.name}' is not a valid regular expression (${(err as Error).message}). Fix the pattern or remove it.`);
       }
     }
-    this.redactorOptions = { patterns: bodies.patterns, secrets, defaultRegion: bodies.region };
     this.secrets = secrets.filter((secret) => secret.length >= 8);
     const all = [this.fallback, ...this.keys.values(), ...this.projects.values(), ...this.routes.values()];
     this.neverKeeps = all.every((p) => p === 'none');
-    if (all.includes('redacted')) this.redactor = createRedactor(this.redactorOptions);
+    if (redact) {
+      this.redactor = redact.createRedactor({ patterns: bodies.patterns, secrets, defaultRegion: bodies.region });
+      this.redactJson = redact.redactJson;
+    }
   }
 
   /** The most specific rule: the key (id or name), then the route, then the project, then the default. */
@@ -102,8 +117,8 @@ export class BodyKeeper {
 
   private render(policy: Exclude<BodyPolicy, 'none'>, value: unknown, found: FoundCounts): string {
     if (policy === 'full') return this.maskSecrets(this.mask(typeof value === 'string' ? value : JSON.stringify(value ?? null)));
-    this.redactor ??= createRedactor(this.redactorOptions);
-    const redacted = redactJson(value ?? null, this.redactor);
+    // create() loaded the engine: no policy says `redacted` without it.
+    const redacted = this.redactJson!(value ?? null, this.redactor!);
     for (const kind in redacted.found) found[kind] = (found[kind] ?? 0) + redacted.found[kind];
     const text = typeof redacted.value === 'string' ? redacted.value : JSON.stringify(redacted.value);
     return this.mask(text);

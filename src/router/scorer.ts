@@ -17,16 +17,20 @@ export interface RouterScorer {
 
 let shipped: RouterScorer | undefined;
 
-/** The shipped classifier, loaded once (a few MB of weights, read at start, not per request). */
+/**
+ * The shipped classifier. Its weights (about 25 MB in memory once parsed) are read on the
+ * first auto-routed request, about 30 ms once, so a gateway that never routes never pays.
+ */
 export function shippedScorer(): RouterScorer {
   if (shipped) return shipped;
-  const models = loadRouterModels();
+  let loaded: ReturnType<typeof loadRouterModels> | undefined;
+  const models = () => (loaded ??= loadRouterModels());
   shipped = {
-    difficulty: (text, turns) => models.scoreDifficulty(text, turns),
-    thresholdForShare: (share) => models.thresholdForShare(share),
-    answerRisk: (question, answer) => models.scoreAnswer(question, answer),
-    answerThresholdForShare: (share) => models.answerThresholdForShare(share),
-    explain: (text, turns) => models.explainDifficulty(text, turns, 8),
+    difficulty: (text, turns) => models().scoreDifficulty(text, turns),
+    thresholdForShare: (share) => models().thresholdForShare(share),
+    answerRisk: (question, answer) => models().scoreAnswer(question, answer),
+    answerThresholdForShare: (share) => models().answerThresholdForShare(share),
+    explain: (text, turns) => models().explainDifficulty(text, turns, 8),
   };
   return shipped;
 }
