@@ -8,7 +8,7 @@ import { checkArithmetic, finalNumber, numbersOf, sameValue } from './arithmetic
 
 export { checkArithmetic, type ArithmeticCheck } from './arithmetic.ts';
 
-export const HASH_BITS = 18;
+export const HASH_BITS = 19;
 export const HASH_BUCKETS = 1 << HASH_BITS;
 const HASH_MASK = HASH_BUCKETS - 1;
 const HEAD_CHARS = 4096;
