@@ -19,7 +19,9 @@ const DATE_SHAPED = /^(?:\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})(?:[ 
 const PHONE_CANDIDATE =
   /[+\uFF0B]?[(\uFF08\d\uFF10-\uFF19][\d\uFF10-\uFF19 \t\u00A0\u3000().\/\-\u2010-\u2015\uFF08\uFF09\uFF0D\uFF0E]{5,}[\d\uFF10-\uFF19]/g;
 // 13–19 digits, optionally grouped by single spaces or dashes, not inside a longer number.
-const CARD_CANDIDATE = /(?<!\d|\d[.,-])\d(?:[ -]?\d){12,18}(?!\d|[.,-]\d)/g;
+// A card starts where a run of digit groups starts: not glued to letters, digits or '_' (a digit run
+// inside an identifier, `chatcmpl-ab4111…`, is no card), nor after another group (`DE89 3704 …`).
+const CARD_CANDIDATE = /(?<![\p{L}\d_]|\d[ .,-])\d(?:[ -]?\d){12,18}(?![\p{L}\d_]|[.,-]\d)/gu;
 // Issuer prefixes: 2 (Mastercard 2-series), 3 (Amex, Diners, JCB), 4 (Visa), 5 (Mastercard),
 // 6 (Discover, UnionPay, Maestro). Excludes 13-digit epoch-millisecond timestamps (1…).
 const CARD_FIRST_DIGIT = /^[2-6]/;

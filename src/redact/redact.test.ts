@@ -123,3 +123,9 @@ test('the fast path skips only text no built-in detector could match', async () 
   for (const plain of ['Hello! What is a gateway, in a few words?', 'assistant', 'chat.completion', 'gpt-5.4-mini', 'fp_b40fb1c6fb', 'stop']) assert.equal(mightHoldSensitive(plain), false, plain);
   for (const risky of ['mail a@b.co', 'call 555 2671 01', 'key sk_live_abcdefghijklmnop', '-----BEGIN PRIVATE KEY-----', 'Authorization: Bearer x', '電話: ０３－１２３４－５６７８']) assert.equal(mightHoldSensitive(risky), true, risky);
 });
+
+test('a Luhn-valid digit run inside an identifier is not a card; the same digits on their own are', () => {
+  const redactor = createRedactor();
+  assert.equal(redactor.redactText('id chatcmpl-ab4111111111111111 and fp_4111111111111111x').text, 'id chatcmpl-ab4111111111111111 and fp_4111111111111111x');
+  assert.equal(redactor.redactText('pay with 4111111111111111 today').text, 'pay with [REDACTED:card] today');
+});
