@@ -45,6 +45,8 @@ export interface Attempt {
 export interface RouteNotes {
   /** x-switchyard-cascade: the tiers tried and why each was accepted or escalated. */
   cascade?: string;
+  /** The tiers a cascade escalated from, in order (for the escalation metric). */
+  escalatedFrom?: string[];
   /** x-switchyard-validation: the Pro validator's verdict. */
   validation?: string;
   /** x-switchyard-review: why the request needs a person's review. */

@@ -75,14 +75,13 @@ function observe(gateway: Gateway, state: CallState, result: CallResult | undefi
     latencyMs: performance.now() - state.startedAt, ttftMs: result?.ttftMs, errorCode: result?.error?.code,
   });
   if (auto) gateway.metrics.observeDecision(route, auto.tier);
+  for (const tier of result?.notes?.escalatedFrom ?? []) gateway.metrics.observeEscalation(route, tier);
   const attempts = result?.attempts;
   if (!attempts || attempts.length === 0) return;
   for (let i = 0; i < attempts.length; i++) {
     const a = attempts[i];
     // 499: the client went away, not the upstream's fault.
     if (a.status >= 400 && a.status !== 499) gateway.metrics.observeUpstreamError({ provider: a.deployment.providerName, model: a.model.id, status: a.status });
-    const escalated = a.note && /^cascade (\w+) escalated/.exec(a.note);
-    if (escalated) gateway.metrics.observeEscalation(route, escalated[1]);
   }
   if (attempts.length === 1) return;
   const first = attempts[0].model.id;

@@ -122,7 +122,7 @@ function fallbackNote(attempts: readonly Attempt[]): string {
     if (a.note) continue;
     note += `${note ? ', ' : ''}from ${a.model.id} at ${a.deployment.id}: ${a.status}${a.errorCode ? ` ${a.errorCode}` : ''}`;
   }
-  return note.replace(/[^\x20-\x7e]/g, '?');
+  return headerSafe(note);
 }
 
 function sendBody(state: CallState, outcome: Outcome, status: number, body: string | Buffer, usage: Usage, earlierUsd: number): Rendered {

@@ -11,7 +11,7 @@ import type { MockUpstream } from '../src/mock-upstream/index.ts';
 import type { RequestRow, UsageRow } from '../src/store/types.ts';
 import { startGateway } from './support/gateway.ts';
 import type { TestGateway } from './support/gateway.ts';
-import { PROVIDER_KEY } from './support/stack.ts';
+import { pricedMockYaml } from './support/stack.ts';
 import { adminApi, MASTER_KEY, sumUsd } from './support/admin.ts';
 import type { AdminApi } from './support/admin.ts';
 import { CLI } from './support/child-gateway.ts';
@@ -19,16 +19,7 @@ import { CLI } from './support/child-gateway.ts';
 // Output at $1000 per 1M tokens and free input: with max_tokens 5 (and an answer longer
 // than that) every request costs exactly its reserved worst case, $0.005.
 const PER_REQUEST_USD = 0.005;
-const pricedYaml = (mockUrl: string) => `
-providers:
-  openai:
-    base_url: ${mockUrl}/v1
-    api_key: ${PROVIDER_KEY}
-    forward_headers: [x-mock-*]
-models:
-  gpt-5.4-mini: { pricing: { input: 0, cached_input: 0, output: 1000 } }
-  gpt-5.4-nano: { pricing: { input: 0, cached_input: 0, output: 1000 } }
-`;
+const pricedYaml = (mockUrl: string) => pricedMockYaml(mockUrl, { 'gpt-5.4-mini': { input: 0, output: 1000 }, 'gpt-5.4-nano': { input: 0, output: 1000 } });
 
 let mock: MockUpstream;
 let gw: TestGateway;

@@ -15,7 +15,7 @@ import type { MockUpstream } from '../src/mock-upstream/index.ts';
 import { CLI } from './support/child-gateway.ts';
 import { adminApi, MASTER_KEY, sumUsd } from './support/admin.ts';
 import type { CreatedKey } from './support/admin.ts';
-import { PROVIDER_KEY } from './support/stack.ts';
+import { PROVIDER_KEY, pricedMockYaml } from './support/stack.ts';
 
 // $0.001 per output token, free input: a request reserves 40 tokens ($0.04) and its
 // short answer costs less, so a row billed at the worst case stands out.
@@ -25,15 +25,7 @@ const LIMIT_USD = 8;
 const RUNS = 3;
 const WORKERS = 12;
 
-const yaml = (mockUrl: string) => `
-providers:
-  openai:
-    base_url: ${mockUrl}/v1
-    api_key: ${PROVIDER_KEY}
-    forward_headers: [x-mock-*]
-models:
-  gpt-5.4-mini: { pricing: { input: 0, cached_input: 0, output: 1000 } }
-`;
+const yaml = (mockUrl: string) => pricedMockYaml(mockUrl, { 'gpt-5.4-mini': { input: 0, output: 1000 } }, PROVIDER_KEY);
 
 interface ZombieGateway {
   origin: string;

@@ -10,19 +10,11 @@ import { startMockUpstream, type MockUpstream } from '../src/mock-upstream/index
 import { POSTGRES_URL, dropSchema, postgresUnavailable, uniqueName } from '../src/store/testing.ts';
 import { startGateway, type TestGateway } from './support/gateway.ts';
 import { adminApi, MASTER_KEY, sumUsd, type AdminApi, type CreatedKey } from './support/admin.ts';
-import { PROVIDER_KEY } from './support/stack.ts';
+import { pricedMockYaml } from './support/stack.ts';
 
 const pgSkip = await postgresUnavailable();
 
-const yaml = (mockUrl: string) => `
-providers:
-  openai:
-    base_url: ${mockUrl}/v1
-    api_key: ${PROVIDER_KEY}
-    forward_headers: [x-mock-*]
-models:
-  gpt-5.4-mini: { pricing: { input: 100, cached_input: 100, output: 1000 } }
-`;
+const yaml = (mockUrl: string) => pricedMockYaml(mockUrl, { 'gpt-5.4-mini': { input: 100, output: 1000 } });
 
 function suite(name: string, env: () => Record<string, string>, cleanup: () => Promise<void>, skip?: string) {
   describe(`${name}: bad data in one request leaves the others and the ledger whole`, { skip }, () => {

@@ -200,6 +200,8 @@ test('a cascade escalates when the cheap tier returns invalid JSON for the schem
   assert.ok(Math.abs(row.costUsd - total) < 1e-9, `request row ${row.costUsd} = sum of attempts ${total}`);
   assert.equal(Number(headers.get('x-switchyard-cost-usd')), Number(total.toFixed(8)));
   assert.match(row.route!, /cascade: mini escalated/);
+  const metrics = await (await fetch(`${gw.origin}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).text();
+  assert.match(metrics, /^switchyard_cascade_escalations_total\{route="auto:json",from_tier="mini"\} [1-9]/m);
 });
 
 test('a cascade escalates on a refusal and does not when the cheap answer is good', async () => {

@@ -15,6 +15,7 @@ import type { RequestRow } from '../../src/store/types.ts';
 import { spawnGateway } from '../../test/support/child-gateway.ts';
 import type { ChildGateway } from '../../test/support/child-gateway.ts';
 import { adminApi, MASTER_KEY, sumUsd } from '../../test/support/admin.ts';
+import { pricedMockYaml } from '../../test/support/stack.ts';
 
 export interface CrashOptions {
   cycles: number;
@@ -63,15 +64,7 @@ const MAX_TOKENS = 40;
 const LIMIT_USD = 100_000;
 
 // $0.001 per output token, free input, as in the e2e test.
-const yaml = (mockUrl: string) => `
-providers:
-  openai:
-    base_url: ${mockUrl}/v1
-    api_key: ${PROVIDER_KEY}
-    forward_headers: [x-mock-*]
-models:
-  ${MODEL}: { pricing: { input: 0, cached_input: 0, output: 1000 } }
-`;
+const yaml = (mockUrl: string) => pricedMockYaml(mockUrl, { [MODEL]: { input: 0, output: 1000 } }, PROVIDER_KEY);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -2,8 +2,8 @@
 // stage and read from live state at scrape time (breakers, the ledger queue, refusals
 // before authentication). Label sets are bounded: models, providers, routes and tiers
 // come from config; key ids beyond the first MAX_KEYS seen are counted as "other";
-// statuses are HTTP codes. The per-request cost is a few Map lookups: each label
-// combination's prom-client child is created once and kept.
+// statuses are HTTP codes. The per-request cost is one Map lookup: the prom-client
+// children a label set touches are created once and kept together.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Usage } from '../canonical/types.ts';
 
@@ -128,15 +128,6 @@ export class GatewayMetrics {
 
   private counter(metric: Counter<string>, cacheKey: string, labels: string[]): { inc(value?: number): void } {
     let found = this.children.get(cacheKey) as { inc(value?: number): void } | undefined;
-    if (!found) {
-      found = metric.labels(...labels);
-      this.children.set(cacheKey, found);
-    }
-    return found;
-  }
-
-  private histogram(metric: Histogram<string>, cacheKey: string, labels: string[]): { observe(value: number): void } {
-    let found = this.children.get(cacheKey) as { observe(value: number): void } | undefined;
     if (!found) {
       found = metric.labels(...labels);
       this.children.set(cacheKey, found);

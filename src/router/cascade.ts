@@ -32,6 +32,7 @@ async function runCascade(next: Invoke, call: ModelCall, auto: AutoRoute, ladder
   const question = questionOf(call.request).text;
   const attempts: Attempt[] = [];
   const steps: string[] = [];
+  const escalatedFrom: string[] = [];
   for (let i = 0; i < ladder.length; i++) {
     const rung = ladder[i];
     const last = i === ladder.length - 1;
@@ -46,13 +47,15 @@ async function runCascade(next: Invoke, call: ModelCall, auto: AutoRoute, ladder
         throw err;
       }
       steps.push(`${rung.tier} escalated (${err.status} ${err.code ?? 'error'})`);
+      escalatedFrom.push(rung.tier);
       continue;
     }
     const outcome = first.value;
     if (outcome.kind !== 'response') {
       attempts.push(...outcome.attempts, ...attemptsFrom(second));
-      if (last) return withNotes({ ...outcome, attempts }, { cascade: [...steps, `${rung.tier} failed`].join('; ') });
+      if (last) return withNotes({ ...outcome, attempts }, { cascade: [...steps, `${rung.tier} failed`].join('; '), escalatedFrom });
       steps.push(`${rung.tier} escalated (upstream failed after it took the call)`);
+      escalatedFrom.push(rung.tier);
       continue;
     }
     const extra = attemptsFrom(second, `cascade ${rung.tier}: second sample`);
@@ -61,7 +64,8 @@ async function runCascade(next: Invoke, call: ModelCall, auto: AutoRoute, ladder
     // The answering attempt stays last (respond() completes it); samples and judges go before it.
     attempts.push(...extra, ...noted(outcome.attempts, `cascade ${step}`));
     steps.push(step);
-    if (!why) return withNotes({ ...outcome, attempts }, { cascade: steps.join('; ') });
+    if (!why) return withNotes({ ...outcome, attempts }, { cascade: steps.join('; '), escalatedFrom });
+    escalatedFrom.push(rung.tier);
   }
   throw new Error('a cascade ladder is never empty');
 }

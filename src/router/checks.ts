@@ -128,7 +128,9 @@ export function samplesAgree(question: string, a: CanonicalResponse, b: Canonica
 }
 
 function toolNames(response: CanonicalResponse): string {
-  return response.content.filter((p) => p.type === 'tool_call').map((p) => (p.type === 'tool_call' ? p.name : '')).join(',');
+  let names = '';
+  for (const part of response.content) if (part.type === 'tool_call') names += `${part.name},`;
+  return names;
 }
 
 /** Jaccard overlap of the two texts' word sets (lowercased). */

@@ -106,10 +106,10 @@ export async function routeAuto(ctx: RouterContext, request: CanonicalRequest, e
   if (cascade) {
     auto.cascade = cascade;
     auto.ladder = climb(ctx, spec, needs, first, notes);
-    if (cascade.checks.includes('verifier')) auto.verifier = modelFor(ctx, spec, cascade.verifier, { ...needs, vision: false, tools: false, maxCostUsd: undefined }).model;
+    if (cascade.checks.includes('verifier')) auto.verifier = judgeModel(ctx, spec, cascade.verifier, needs);
     auto.why = [wanted.why, ...notes].join('; ');
   }
-  if (spec.critical) auto.validator = validatorModel(ctx, spec, needs);
+  if (spec.critical) auto.validator = judgeModel(ctx, spec, 'pro', needs);
   const model = first.model;
   auto.alternatives = first.alternatives;
   const effort = resolveEffort(model, request.reasoningEffort);
@@ -204,9 +204,9 @@ function climb(ctx: RouterContext, spec: RouteSpec, needs: Needs, first: Rung, n
   return ladder;
 }
 
-function validatorModel(ctx: RouterContext, spec: RouteSpec, needs: Needs): ModelInfo | undefined {
-  const found = modelFor(ctx, spec, 'pro', { ...needs, vision: false, tools: false, maxCostUsd: undefined });
-  return found.model;
+/** The model a judge (verifier, Pro validator) runs on: it reads text only, and its cost is reserved on top of the cap. */
+function judgeModel(ctx: RouterContext, spec: RouteSpec, tier: Tier, needs: Needs): ModelInfo | undefined {
+  return modelFor(ctx, spec, tier, { ...needs, vision: false, tools: false, maxCostUsd: undefined }).model;
 }
 
 /** The tier's first model that can take the request, and the others that can too. */

@@ -41,6 +41,23 @@ models:
 `;
 }
 
+/**
+ * A gateway config with the mock as the OpenAI provider (x-mock-* headers passed on) and
+ * the given models priced per 1M tokens, so tests can reason about exact costs.
+ */
+export function pricedMockYaml(mockUrl: string, prices: Record<string, { input: number; output: number }>, providerKey = PROVIDER_KEY): string {
+  const models = Object.entries(prices).map(([id, p]) => `  ${id}: { pricing: { input: ${p.input}, cached_input: ${p.input}, output: ${p.output} } }`);
+  return `
+providers:
+  openai:
+    base_url: ${mockUrl}/v1
+    api_key: ${providerKey}
+    forward_headers: [x-mock-*]
+models:
+${models.join('\n')}
+`;
+}
+
 export interface StackOptions extends StartOptions {
   mockOptions?: Parameters<typeof startMockUpstream>[0];
   /** More provider entries (YAML lines indented by two spaces) pointing at the mock. */
