@@ -9,13 +9,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import OpenAI from 'openai';
 import { startMockUpstream } from '../src/mock-upstream/index.ts';
 import type { MockUpstream } from '../src/mock-upstream/index.ts';
 import { CLI } from './support/child-gateway.ts';
 import { adminApi, MASTER_KEY, sumUsd } from './support/admin.ts';
 import type { CreatedKey } from './support/admin.ts';
 import { PROVIDER_KEY, pricedMockYaml } from './support/stack.ts';
+import { startCrashLoad } from './support/crash-load.ts';
 
 // $0.001 per output token, free input: a request reserves 40 tokens ($0.04) and its
 // short answer costs less, so a row billed at the worst case stands out.
@@ -84,36 +84,6 @@ async function spawnZombieable(cwd: string, env: Record<string, string>): Promis
   return gw;
 }
 
-interface Load { done: Promise<void>; stop(): void; succeeded: Set<string> }
-
-/** Workers sending requests back to back until stopped; failures (the crash) are expected. */
-function startLoad(baseURL: string, secret: string): Load {
-  const sdk = new OpenAI({ baseURL, apiKey: secret, maxRetries: 0, timeout: 5_000 });
-  const succeeded = new Set<string>();
-  let stopped = false;
-  const worker = async (n: number) => {
-    for (let i = 0; !stopped; i++) {
-      const messages = [{ role: 'user' as const, content: `worker ${n} request ${i}` }];
-      try {
-        if (n % 2 === 0) {
-          const { response } = await sdk.chat.completions.create({ model: 'gpt-5.4-mini', max_tokens: MAX_TOKENS, messages }).withResponse();
-          succeeded.add(response.headers.get('x-request-id')!);
-        } else {
-          // Half the workers stream, so some streams are mid-way when the process dies.
-          const { data, response } = await sdk.chat.completions.create({ model: 'gpt-5.4-mini', max_tokens: MAX_TOKENS, stream: true, messages }, { headers: { 'x-mock-chunk-delay-ms': '5' } }).withResponse();
-          for await (const _chunk of data);
-          succeeded.add(response.headers.get('x-request-id')!);
-        }
-      } catch {
-        if (stopped) return;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }
-  };
-  const done = Promise.all(Array.from({ length: WORKERS }, (_, n) => worker(n))).then(() => undefined);
-  return { done, succeeded, stop: () => { stopped = true; } };
-}
-
 async function checkLedger(gw: ZombieGateway, mock: MockUpstream, key: CreatedKey, clientSuccesses: Set<string>): Promise<{ interrupted: number; rows: number }> {
   const admin = adminApi(gw.origin);
   const rows = (await admin.requests(key.id)).filter((r) => r.attempt === 0);
@@ -155,14 +125,14 @@ test(`kill -9 under load, ${RUNS} times, the dead process left a zombie: every r
     let lastRows = 0;
     for (let run = 0; run < RUNS; run++) {
       const seenBefore = mock.requests.length;
-      const load = startLoad(gw.baseURL, key.key);
+      const load = startCrashLoad(gw.baseURL, key.key, WORKERS, 'gpt-5.4-mini', MAX_TOKENS);
       // A cold gateway's first calls are slow on a busy machine: kill it only once it is under load.
       while (mock.requests.length < seenBefore + WORKERS) await new Promise((r) => setTimeout(r, 10));
       await new Promise((r) => setTimeout(r, 250 + Math.random() * 500));
       load.stop();
       await gw.crash();
       await load.done;
-      for (const id of load.succeeded) successes.add(id);
+      for (const id of load.answered) successes.add(id);
       const dead = gw;
       // start() returns as soon as /readyz first says ready: the ledger is checked right then, no sweep awaited.
       gw = await start();

@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import OpenAI from 'openai';
 import { startMockUpstream } from '../../src/mock-upstream/index.ts';
 import type { MockUpstream } from '../../src/mock-upstream/index.ts';
 import { POSTGRES_URL, REDIS_URL, clearRedisPrefix, dropSchema, postgresUnavailable, redisUnavailable, uniqueName } from '../../src/store/testing.ts';
@@ -16,6 +15,7 @@ import { spawnGateway } from '../../test/support/child-gateway.ts';
 import type { ChildGateway } from '../../test/support/child-gateway.ts';
 import { adminApi, MASTER_KEY, sumUsd } from '../../test/support/admin.ts';
 import { pricedMockYaml } from '../../test/support/stack.ts';
+import { startCrashLoad } from '../../test/support/crash-load.ts';
 
 export interface CrashOptions {
   cycles: number;
@@ -125,7 +125,7 @@ async function runStore(store: CrashResult['store'], options: CrashOptions, log:
     const answered = new Set<string>();
     for (let cycle = 1; cycle <= options.cycles; cycle++) {
       const before = mock.requests.length;
-      const load = startLoad(gw.baseURL, key.key, options.workers);
+      const load = startCrashLoad(gw.baseURL, key.key, options.workers, MODEL, MAX_TOKENS);
       // A cold gateway's first calls are slow: kill it only once every worker is under way.
       const deadline = Date.now() + 20_000;
       while (mock.requests.length < before + options.workers && Date.now() < deadline) await sleep(10);
@@ -215,31 +215,3 @@ function tally(mock: MockUpstream, rows: RequestRow[]) {
   };
 }
 
-interface Load { done: Promise<void>; stop(): void; answered: Set<string> }
-
-/** Workers sending back to back until stopped; the failures the kill causes are expected. */
-function startLoad(baseURL: string, secret: string, workers: number): Load {
-  const sdk = new OpenAI({ baseURL, apiKey: secret, maxRetries: 0, timeout: 5_000 });
-  const answered = new Set<string>();
-  let stopped = false;
-  const worker = async (n: number) => {
-    for (let i = 0; !stopped; i++) {
-      const messages = [{ role: 'user' as const, content: `worker ${n} request ${i}` }];
-      try {
-        if (n % 2 === 0) {
-          const { response } = await sdk.chat.completions.create({ model: MODEL, max_tokens: MAX_TOKENS, messages }).withResponse();
-          answered.add(response.headers.get('x-request-id')!);
-        } else {
-          const { data, response } = await sdk.chat.completions.create({ model: MODEL, max_tokens: MAX_TOKENS, stream: true, messages }, { headers: { 'x-mock-chunk-delay-ms': '5' } }).withResponse();
-          for await (const _chunk of data);
-          answered.add(response.headers.get('x-request-id')!);
-        }
-      } catch {
-        if (stopped) return;
-        await sleep(5);
-      }
-    }
-  };
-  const done = Promise.all(Array.from({ length: workers }, (_, n) => worker(n))).then(() => undefined);
-  return { done, answered, stop: () => { stopped = true; } };
-}
