@@ -2,7 +2,7 @@
 // are its own: read from /proc/<pid>/status (VmRSS, VmHWM) and /proc/<pid>/stat.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,8 @@ export interface ServerProcess {
   resetPeak(): void;
   /** User + system CPU time used so far, in ms. */
   cpuMs(): number;
+  /** The same, split by thread kind: the event loop, worker threads (the SQLite writer), V8's GC and compiler helpers, the rest (libuv pool). */
+  cpuMsByThread(): ThreadCpu;
   stop(): Promise<void>;
 }
 
@@ -69,6 +71,7 @@ export async function startServer(options: SpawnOptions): Promise<ServerProcess>
     peakRss: () => statusField(pid, 'VmHWM'),
     resetPeak: () => resetPeak(pid),
     cpuMs: () => cpuMs(pid),
+    cpuMsByThread: () => cpuMsByThread(pid),
     stop: () => {
       stopping = true;
       return stop(child, cwd);
@@ -133,8 +136,39 @@ function resetPeak(pid: number): void {
   }
 }
 
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+export interface ThreadCpu {
+  main: number;
+  workers: number;
+  v8: number;
+  other: number;
+}
+
+/** Thread names as Node sets them: the event loop is the process's own name, a worker_threads Worker "WorkerThread", V8's platform threads "V8Worker". */
+function cpuMsByThread(pid: number): ThreadCpu {
+  const split: ThreadCpu = { main: 0, workers: 0, v8: 0, other: 0 };
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return split;
+  }
+  for (const tid of tids) {
+    try {
+      const ms = cpuMs(pid, tid);
+      const name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      if (name === 'main') split.main += ms;
+      else if (name === 'WorkerThread') split.workers += ms;
+      else if (name === 'V8Worker') split.v8 += ms;
+      else split.other += ms;
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return split;
+}
+
+function cpuMs(pid: number, tid?: string): number {
+  const stat = readFileSync(tid ? `/proc/${pid}/task/${tid}/stat` : `/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces) start after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const utime = Number(fields[11]);

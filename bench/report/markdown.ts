@@ -37,6 +37,23 @@ export function renderMarkdown(results: BenchResults): string {
       '',
     );
   }
+  const split = results.latency?.filter((p) => p.cpuMsPerRequestByThread && p.concurrency === 16);
+  if (split?.length) {
+    const us = (ms: number) => (ms * 1000).toFixed(0);
+    out.push('## Where the CPU of a request goes (c=16, µs per response)', '');
+    out.push(
+      table(
+        ['target', 'event loop', 'worker threads (SQLite writer)', 'V8 helpers (GC)', 'other', 'all'],
+        split.map((p) => {
+          const t = p.cpuMsPerRequestByThread!;
+          return [name(p.target), us(t.main), us(t.workers), us(t.v8), us(t.other), us(p.cpuMsPerRequest ?? NaN)];
+        }),
+      ),
+      '',
+      'The event loop is what caps throughput: a gateway serves at most one request per event-loop cost, whatever its other threads do.',
+      '',
+    );
+  }
   if (results.ratios?.length) {
     out.push('## Gateway ÷ bare proxy (same run)', '');
     out.push(

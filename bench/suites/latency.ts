@@ -4,6 +4,7 @@
 import type { Target, Topology } from '../lib/topology.ts';
 import { runLoad } from '../lib/load.ts';
 import { summarize } from '../lib/stats.ts';
+import type { ThreadCpu } from '../lib/processes.ts';
 
 export interface LatencyOptions {
   concurrencies: number[];
@@ -26,7 +27,11 @@ export interface LatencyPoint {
   failures: number;
   /** CPU time of the process in the middle (proxy or gateway) per response. */
   cpuMsPerRequest?: number;
+  /** The same by thread kind: event loop, worker threads (the SQLite writer), V8 helpers (GC), the rest. */
+  cpuMsPerRequestByThread?: ThreadCpu;
 }
+
+const THREAD_KINDS = ['main', 'workers', 'v8', 'other'] as const;
 
 const chatBody = (model: string) => JSON.stringify({
   model,
@@ -45,12 +50,13 @@ export async function latencySuite(topology: Topology, options: LatencyOptions, 
   for (const target of targets) await runOnce(target, 16, options.warmupSeconds);
   const points: LatencyPoint[] = [];
   for (const concurrency of options.concurrencies) {
-    const acc = new Map(targets.map((t) => [t.id, { latencies: [] as number[], responses: 0, failures: 0, seconds: 0, cpuMs: 0 }]));
+    const acc = new Map(targets.map((t) => [t.id, { latencies: [] as number[], responses: 0, failures: 0, seconds: 0, cpuMs: 0, threads: { main: 0, workers: 0, v8: 0, other: 0 } as ThreadCpu }]));
     for (let round = 0; round < options.rounds; round++) {
       // Rotate the order each round, so no target always runs first (or after the same one).
       for (let i = 0; i < targets.length; i++) {
         const target = targets[(i + round) % targets.length];
         const cpuBefore = target.process?.cpuMs() ?? 0;
+        const threadsBefore = target.process?.cpuMsByThread();
         const run = await runOnce(target, concurrency, options.seconds);
         const a = acc.get(target.id)!;
         for (const ms of run.latencies) a.latencies.push(ms);
@@ -58,13 +64,18 @@ export async function latencySuite(topology: Topology, options: LatencyOptions, 
         a.failures += run.non2xx + run.errors;
         a.seconds += run.seconds;
         a.cpuMs += (target.process?.cpuMs() ?? 0) - cpuBefore;
+        const threadsAfter = target.process?.cpuMsByThread();
+        if (threadsBefore && threadsAfter) for (const kind of THREAD_KINDS) a.threads[kind] += threadsAfter[kind] - threadsBefore[kind];
       }
     }
     for (const target of targets) {
       const a = acc.get(target.id)!;
       const s = summarize(a.latencies);
       const point: LatencyPoint = { target: target.id, concurrency, rps: a.responses / a.seconds, p50Ms: s.p50, p99Ms: s.p99, meanMs: s.mean, maxMs: s.max, responses: a.responses, failures: a.failures };
-      if (target.process) point.cpuMsPerRequest = a.cpuMs / a.responses;
+      if (target.process) {
+        point.cpuMsPerRequest = a.cpuMs / a.responses;
+        point.cpuMsPerRequestByThread = { main: a.threads.main / a.responses, workers: a.threads.workers / a.responses, v8: a.threads.v8 / a.responses, other: a.threads.other / a.responses };
+      }
       points.push(point);
       log(`  c=${String(concurrency).padStart(2)} ${target.name.padEnd(26)} ${point.rps.toFixed(0).padStart(6)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms${a.failures ? `  (${a.failures} failed)` : ''}`);
     }
