@@ -1,5 +1,5 @@
 // Every server under test runs as its own child process, so its memory and CPU time
-// are its own: read from /proc/<pid>/status (VmRSS, VmHWM) and /proc/<pid>/stat.
+// are its own: read from /proc/<pid>/status (VmRSS, VmHWM), /proc/<pid>/stat and, per thread, /proc/<pid>/task.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -136,16 +136,14 @@ function resetPeak(pid: number): void {
   }
 }
 
-export interface ThreadCpu {
-  main: number;
-  workers: number;
-  v8: number;
-  other: number;
-}
+export const THREAD_KINDS = ['main', 'workers', 'v8', 'other'] as const;
+export type ThreadCpu = Record<(typeof THREAD_KINDS)[number], number>;
+
+export const noThreadCpu = (): ThreadCpu => ({ main: 0, workers: 0, v8: 0, other: 0 });
 
 /** Thread names as Node sets them: the event loop is the process's own name, a worker_threads Worker "WorkerThread", V8's platform threads "V8Worker". */
 function cpuMsByThread(pid: number): ThreadCpu {
-  const split: ThreadCpu = { main: 0, workers: 0, v8: 0, other: 0 };
+  const split = noThreadCpu();
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);

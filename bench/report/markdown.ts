@@ -39,14 +39,14 @@ export function renderMarkdown(results: BenchResults): string {
   }
   const split = results.latency?.filter((p) => p.cpuMsPerRequestByThread && p.concurrency === 16);
   if (split?.length) {
-    const us = (ms: number) => (ms * 1000).toFixed(0);
+    const us = (ms: number | undefined) => f(ms === undefined ? undefined : ms * 1000, 0);
     out.push('## Where the CPU of a request goes (c=16, µs per response)', '');
     out.push(
       table(
         ['target', 'event loop', 'worker threads (SQLite writer)', 'V8 helpers (GC)', 'other', 'all'],
         split.map((p) => {
           const t = p.cpuMsPerRequestByThread!;
-          return [name(p.target), us(t.main), us(t.workers), us(t.v8), us(t.other), us(p.cpuMsPerRequest ?? NaN)];
+          return [name(p.target), us(t.main), us(t.workers), us(t.v8), us(t.other), us(p.cpuMsPerRequest)];
         }),
       ),
       '',

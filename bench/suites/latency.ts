@@ -4,6 +4,7 @@
 import type { Target, Topology } from '../lib/topology.ts';
 import { runLoad } from '../lib/load.ts';
 import { summarize } from '../lib/stats.ts';
+import { noThreadCpu, THREAD_KINDS } from '../lib/processes.ts';
 import type { ThreadCpu } from '../lib/processes.ts';
 
 export interface LatencyOptions {
@@ -31,8 +32,6 @@ export interface LatencyPoint {
   cpuMsPerRequestByThread?: ThreadCpu;
 }
 
-const THREAD_KINDS = ['main', 'workers', 'v8', 'other'] as const;
-
 const chatBody = (model: string) => JSON.stringify({
   model,
   messages: [
@@ -50,7 +49,7 @@ export async function latencySuite(topology: Topology, options: LatencyOptions, 
   for (const target of targets) await runOnce(target, 16, options.warmupSeconds);
   const points: LatencyPoint[] = [];
   for (const concurrency of options.concurrencies) {
-    const acc = new Map(targets.map((t) => [t.id, { latencies: [] as number[], responses: 0, failures: 0, seconds: 0, cpuMs: 0, threads: { main: 0, workers: 0, v8: 0, other: 0 } as ThreadCpu }]));
+    const acc = new Map(targets.map((t) => [t.id, { latencies: [] as number[], responses: 0, failures: 0, seconds: 0, cpuMs: 0, threads: noThreadCpu() }]));
     for (let round = 0; round < options.rounds; round++) {
       // Rotate the order each round, so no target always runs first (or after the same one).
       for (let i = 0; i < targets.length; i++) {
@@ -74,7 +73,8 @@ export async function latencySuite(topology: Topology, options: LatencyOptions, 
       const point: LatencyPoint = { target: target.id, concurrency, rps: a.responses / a.seconds, p50Ms: s.p50, p99Ms: s.p99, meanMs: s.mean, maxMs: s.max, responses: a.responses, failures: a.failures };
       if (target.process) {
         point.cpuMsPerRequest = a.cpuMs / a.responses;
-        point.cpuMsPerRequestByThread = { main: a.threads.main / a.responses, workers: a.threads.workers / a.responses, v8: a.threads.v8 / a.responses, other: a.threads.other / a.responses };
+        point.cpuMsPerRequestByThread = noThreadCpu();
+        for (const kind of THREAD_KINDS) point.cpuMsPerRequestByThread[kind] = a.threads[kind] / a.responses;
       }
       points.push(point);
       log(`  c=${String(concurrency).padStart(2)} ${target.name.padEnd(26)} ${point.rps.toFixed(0).padStart(6)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms${a.failures ? `  (${a.failures} failed)` : ''}`);
