@@ -27,6 +27,8 @@ export interface CallState {
   body?: Record<string, unknown>;
   /** The body policy for this request (unset: none). */
   bodyPolicy?: 'redacted' | 'full';
+  /** A held review owns the budget reservation now: it settles it when decided (src/review/service.ts). */
+  heldByReview?: boolean;
 }
 
 /** One upstream attempt: which deployment, which model it really called, how it went. */

@@ -1,4 +1,4 @@
-// switchyard <command>: start, mock-upstream, doctor, keys, usage.
+// switchyard <command>: start, mock-upstream, doctor, keys, usage, reviews.
 // One convention for every command: `--help`/`-h` (or `switchyard help <command>`) prints
 // its usage and exits 0; an unknown option or argument prints what was wrong and the
 // usage, exit 2. Nothing starts a server unasked: no command at all prints the help.
@@ -13,6 +13,7 @@ Commands:
   doctor           Check a running gateway step by step. --url URL --key KEY --model ID
   keys             Manage virtual keys: create, list, show, revoke, rotate.
   usage            Spend and tokens by key, project, model and day.
+  reviews          Human review of answers: list, show, approve, edit, reject.
   help [COMMAND]   This help, or a command's.
 
 Run 'switchyard <command> --help' for a command's options.
@@ -49,6 +50,10 @@ const COMMANDS: Record<string, Command> = {
   usage: {
     help: async () => (await import('./cli-commands/usage.ts')).USAGE_HELP,
     run: async (argv) => (await import('./cli-commands/index.ts')).runAdminCommand('usage', argv),
+  },
+  reviews: {
+    help: async () => (await import('./cli-commands/reviews.ts')).REVIEWS_HELP,
+    run: async (argv) => (await import('./cli-commands/index.ts')).runAdminCommand('reviews', argv),
   },
 };
 

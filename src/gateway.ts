@@ -20,6 +20,8 @@ import { tracingFromEnv, type Tracing } from './observability/tracing.ts';
 import { BodyKeeper } from './observability/bodies.ts';
 import type { RouterConfig } from './router/config.ts';
 import { shippedScorer, type RouterScorer } from './router/scorer.ts';
+import { ReviewService } from './review/service.ts';
+import { proCaller } from './review/pro.ts';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -43,6 +45,8 @@ export interface Gateway {
   tracing?: Tracing;
   /** Which requests keep their bodies in the request log, and how (log.bodies). */
   bodies: BodyKeeper;
+  /** Human review: the rules, held requests, expiry (src/review). */
+  reviews?: ReviewService;
   /** Open requests, for graceful shutdown. */
   inflight: number;
   shuttingDown: boolean;
@@ -85,6 +89,8 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
   }
   // Routing config that names discovered models is checked once they are known.
   for (const warning of verifyDiscoveredModels(config.routing, catalog, undiscovered)) log.warn(warning);
+  let reviews: ReviewService | undefined;
+  let gateway: Gateway | undefined;
   const resilience = resilienceFor(config.routing, config.fallbacks, { url: config.redisUrl, prefix: config.access.redisPrefix }, log);
   const access = await createAccessServices({
     store: config.postgresUrl ? 'postgres' : 'sqlite',
@@ -98,6 +104,11 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     catalog: () => catalog.available(),
     deployments: () => listDeployments({ resilience, models: () => catalog.available(), deploymentsOf: (model) => catalog.deployments(model) }),
     log: (level, message, fields) => log[level](fields ?? {}, message),
+    onReviewDecided: (row) => reviews?.decidedHere(row),
+  });
+  reviews = new ReviewService({
+    store: access.store, settings: config.review, log, callPro: proCaller(() => gateway!),
+    settleAdopted: (reservationId, units) => access.admission.settleAdopted(reservationId, units),
   });
   const open = config.gatewayKeys.length === 0 && !config.masterKey;
   const refusals = new RefusalCounts();
@@ -110,7 +121,7 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
   const tracing = overrides.tracing ?? (await tracingFromEnv());
   const secrets = [...config.providers.values()].flatMap((p) => (p.apiKey ? [p.apiKey] : [])).concat(config.masterKey ? [config.masterKey] : [], config.gatewayKeys);
   const bodies = await BodyKeeper.create(config.file, (text) => masker.mask(text), secrets);
-  return {
+  gateway = {
     config,
     catalog,
     authenticator: overrides.authenticator ?? (open ? new OpenAuthenticator(access.authenticator) : access.authenticator),
@@ -123,6 +134,7 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     metrics,
     tracing,
     bodies,
+    reviews,
     resilience,
     inflight: 0,
     shuttingDown: false,
@@ -131,12 +143,14 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     isModelAllowed: (principal, model, route) => access.admission.isModelAllowed(principal, model, route),
     isRouteAllowed: (principal, route) => access.admission.isRouteAllowed(principal, route),
     async close() {
+      await reviews?.close();
       if (ledger !== access.ledger) await ledger.close();
       await access.close();
       await resilience.close();
       await tracing?.shutdown().catch(() => {});
     },
   };
+  return gateway;
 }
 
 /**

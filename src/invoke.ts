@@ -22,6 +22,8 @@ import { primeRelay, type PrimedRelay } from './providers/relay-stream.ts';
 import type { StreamTap } from './providers/stream-tap.ts';
 import type { Deployment } from './providers/types.ts';
 import { countInputTokens } from './tokens/count.ts';
+import type { ReviewContext } from './review/hold.ts';
+import type { ReviewRow } from './review/types.ts';
 
 /** One model call as an attempt sees it. Never mutated: a wrapper passes on a changed copy. */
 export interface ModelCall {
@@ -51,6 +53,8 @@ export interface ModelCall {
   readonly trace?: RequestTrace;
   /** Set when the body policy keeps this request's bodies: a relayed stream keeps up to this many bytes of its events to assemble the answer. */
   readonly keepAnswerBytes?: number;
+  /** Set when a review rule can apply: the answer is read whole and put under review (src/review/hold.ts). */
+  readonly review?: ReviewContext;
 }
 
 interface OutcomeBase {
@@ -78,6 +82,8 @@ export type Outcome = OutcomeBase & (
   | { kind: 'events'; events: AsyncIterable<StreamEvent> }
   /** A rendered JSON body (embeddings through an adapter). */
   | { kind: 'json'; body: string; usage: Usage }
+  /** An answer held for review, answered 202 with where to fetch it (`Prefer: respond-async`). */
+  | { kind: 'held'; review: ReviewRow; response: CanonicalResponse; usage: Usage }
   /** The upstream failed after it worked on the call: billed, not worth another attempt. */
   | { kind: 'failed'; error: GatewayError; usage: Usage }
 );

@@ -1,6 +1,6 @@
 // The request pipeline for every model call, as its list of stages:
-// authenticate → parse → route → limits/budget reserve → invoke (with fallback) →
-// respond → account → log.
+// authenticate → parse → route → limits/budget reserve → invoke (with fallback, under
+// review where a rule says so) → respond → account → log.
 // (Authentication runs before the body is read, so an unauthenticated caller cannot
 // make the gateway buffer and parse megabytes.)
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -28,13 +28,16 @@ import type { Route } from './routing/resolve.ts';
 import type { Principal } from './services.ts';
 import type { Gateway } from './gateway.ts';
 import type { ModelInfo } from './catalog/types.ts';
+import { askedReview, reviewContext, withReview } from './review/hold.ts';
+import type { ReviewMode } from './review/types.ts';
 
 /**
  * A model call as the pipeline makes it: attempts over the model's deployments (balanced,
  * breaker-guarded, retried), then over the models of its fallback chain; on an auto route,
- * a cascade over its tiers and the Pro validation of a critical answer around those.
+ * a cascade over its tiers and the Pro validation of a critical answer around those; and
+ * outermost, a person's review of the answer where a rule asks for one.
  */
-const invokeModel = compose(invoke, withValidation(), withCascade(), withModelFallback(), withDeploymentFallback());
+const invokeModel = compose(invoke, withReview(), withValidation(), withCascade(), withModelFallback(), withDeploymentFallback());
 
 export async function handleModelCall(gateway: Gateway, api: InboundApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = newRequestId();
@@ -52,6 +55,7 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
     state.principal = await gateway.authenticator.authenticate(presentedKey(req.headers));
     const body = parseJsonBody(await readBody(req, gateway.config.maxBodyBytes), req.headers['content-type'], gateway.config.maxJsonDepth) as Record<string, unknown>;
     const request = api.parse(body);
+    const askedMode = askedReview(req.headers, body, request);
     state.trace?.describe(request);
     modelRequested = request.model;
     stream = request.stream;
@@ -67,11 +71,11 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
     }
     request.reasoningEffort = state.route.effort;
     applyOutputCap(request, state.admitted!);
-    const call = modelCall(gateway, state, request, body, fallbacks);
+    const call = modelCall(gateway, state, request, body, fallbacks, askedMode);
     result = await respond(state, call, await invokeModel(call));
     settle(state, result);
   } catch (err) {
-    state.admitted?.release();
+    if (!state.heldByReview) state.admitted?.release();
     const error = err instanceof GatewayError ? err : internalError(requestId);
     if (!(err instanceof GatewayError)) gateway.log.error({ requestId, err }, 'unhandled error in pipeline');
     result = { status: error.status, usage: emptyUsage(), costUsd: 0, attempts: [...attemptsOf(err)], error };
@@ -131,12 +135,13 @@ function routerContext(gateway: Gateway, principal: Principal, api: InboundApi):
 }
 
 function settle(state: CallState, result: CallResult): void {
-  if (!state.admitted) return;
+  // A held review settles the reservation itself, once decided.
+  if (!state.admitted || state.heldByReview) return;
   if (result.usage.inputTokens === 0 && result.usage.outputTokens === 0) state.admitted.release();
   else state.admitted.settle(result.usage, result.costUsd);
 }
 
-function modelCall(gateway: Gateway, state: CallState, request: CanonicalRequest, body: Record<string, unknown>, fallbacks: ModelInfo[]): ModelCall {
+function modelCall(gateway: Gateway, state: CallState, request: CanonicalRequest, body: Record<string, unknown>, fallbacks: ModelInfo[], askedMode: ReviewMode | undefined): ModelCall {
   const route = state.route!;
   return {
     gateway, requestId: state.requestId, api: state.api, request, body, clientHeaders: state.req.headers, signal: state.signal,
@@ -145,5 +150,6 @@ function modelCall(gateway: Gateway, state: CallState, request: CanonicalRequest
     auto: route.auto,
     trace: state.trace,
     keepAnswerBytes: state.bodyPolicy ? gateway.bodies.captureBytes : undefined,
+    review: reviewContext(gateway, state, request, body, askedMode),
   };
 }

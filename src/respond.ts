@@ -73,6 +73,8 @@ function render(state: CallState, call: ModelCall, outcome: Outcome, earlierUsd:
       const out = JSON.stringify(state.api.render({ ...response, usage }, call.request, response.model || outcome.model.id));
       return sendBody(state, outcome, 200, out, usage, earlierUsd);
     }
+    case 'held':
+      return sendHeld(state, outcome, earlierUsd);
     case 'failed':
       return { status: outcome.error.status, usage: outcome.usage, costUsd: costFor(outcome.usage, outcome.model) + earlierUsd, error: outcome.error };
     case 'relayed-stream':
@@ -137,7 +139,25 @@ function sendBody(state: CallState, outcome: Outcome, status: number, body: stri
   return { status, usage, costUsd, answer };
 }
 
+/** 202 for a held answer (`Prefer: respond-async`): the review's id and where to fetch the answer. */
+function sendHeld(state: CallState, outcome: Of<'held'>, earlierUsd: number): Rendered {
+  const { res } = state;
+  const { review } = outcome;
+  const costUsd = costFor(outcome.usage, outcome.model);
+  setRouteHeaders(state, outcome, outcome.warnings);
+  res.setHeader('x-switchyard-cost-usd', (costUsd + earlierUsd).toFixed(8));
+  res.setHeader('location', `/v1/reviews/${review.id}`);
+  res.setHeader('preference-applied', 'respond-async');
+  res.setHeader('retry-after', '5');
+  const body = JSON.stringify({ object: 'review', id: review.id, status: review.status, mode: review.mode, reason: review.reason, created_at: review.createdAt, expires_at: review.expiresAt, url: `/v1/reviews/${review.id}` });
+  res.writeHead(202, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+  return { status: 202, usage: outcome.usage, costUsd };
+}
+
 function writeStreamHead(state: CallState, outcome: Outcome, warnings?: readonly string[]): void {
+  // A stream held for review sent its head (and keep-alive comments) while it waited.
+  if (state.res.headersSent) return;
   setRouteHeaders(state, outcome, warnings);
   state.res.setHeader('trailer', 'x-switchyard-cost-usd');
   state.res.writeHead(200, SSE_HEADERS);

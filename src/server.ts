@@ -6,6 +6,7 @@ import { GatewayError, internalError } from './canonical/errors.ts';
 import { chatApi, responsesApi, messagesApi, embeddingsApi } from './api/inbound.ts';
 import type { InboundApi } from './api/inbound.ts';
 import { handleModelCall } from './pipeline.ts';
+import { handleReviewPoll } from './review/endpoint.ts';
 import { sendError, sendJson } from './http/send.ts';
 import { listModels, getModel } from './models-endpoint.ts';
 import { handleCountTokens } from './count-tokens.ts';
@@ -51,6 +52,7 @@ export function route(path: string, method: string): Handler | GatewayError {
   const table = routes[path];
   if (table) return table[verb] ?? methodNotAllowed(path, method, allowedMethods(Object.keys(table)));
   if (path.startsWith('/v1/models/')) return verb === 'GET' ? withAuth(getModel) : methodNotAllowed(path, method, ['GET', 'HEAD']);
+  if (path.startsWith('/v1/reviews/')) return verb === 'GET' ? (gateway, req, res) => handleReviewPoll(gateway, req, res, path.slice('/v1/reviews/'.length)) : methodNotAllowed(path, method, ['GET', 'HEAD']);
   return notFound(path);
 }
 
@@ -170,6 +172,7 @@ export async function listen(server: Server, host: string, port: number): Promis
 /** Stop taking connections, let open requests and streams finish (up to a limit), then close. */
 export async function drainAndClose(server: Server, gateway: Gateway, graceMs = 30_000): Promise<void> {
   gateway.shuttingDown = true;
+  gateway.reviews?.stopWaiting();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   const deadline = Date.now() + graceMs;

@@ -4,6 +4,7 @@
 import type { Usage } from './canonical/types.ts';
 import type { ModelInfo } from './catalog/types.ts';
 import type { StoredBodies } from './observability/bodies.ts';
+import type { KeyRole } from './review/types.ts';
 
 /** Who is calling, as established by authentication. */
 export interface Principal {
@@ -18,6 +19,8 @@ export interface Principal {
   allowedModels?: string[];
   maxOutputTokens?: { default?: number; max?: number };
   metadata?: Record<string, unknown>;
+  /** The key's admin API role, when it has one (the master key is an admin without one here). */
+  role?: KeyRole;
 }
 
 export interface Authenticator {

@@ -27,7 +27,12 @@
 //   alertWebhook   URL that gets spend alerts
 //   catalog        () => models, so a 403 can list the models a key may use
 //   log            log sink (default: JSON lines on stderr)
+//   onReviewDecided  told of each review decided through this process's admin API
+//
+// The admin API takes the master key and virtual keys with a role (admin, reviewer,
+// viewer), identified through the same authenticator (and its caches) as the data plane.
 import { hostname } from 'node:os';
+import { GatewayError } from '../canonical/errors.ts';
 import { SpendAlerts } from '../budget/alerts.ts';
 import { AccessAdmission } from '../budget/admission.ts';
 import { assertTimeZone } from '../budget/periods.ts';
@@ -44,7 +49,9 @@ import { errorText, stderrLogger, type Logger } from '../ledger/logger.ts';
 import { startRetention } from '../ledger/retention.ts';
 import { openStore } from '../store/open.ts';
 import type { InstanceRow, RateLimits, Store } from '../store/types.ts';
-import { createAdminHandler, type AdminHandler } from './handler.ts';
+import { createReviewDesk } from '../review/desk.ts';
+import type { ReviewDesk, ReviewRow } from '../review/types.ts';
+import { createAdminHandler, type AdminHandler, type AdminIdentity } from './handler.ts';
 import { AdminService } from './service.ts';
 
 export interface AccessConfig {
@@ -70,6 +77,8 @@ export interface AccessConfig {
   adminMaxBodyBytes?: number;
   /** GET /admin/deployments' rows (src/admin/deployments.ts). */
   deployments?: () => Promise<object[]>;
+  /** Called after each review decided through this process's admin API (wakes the held request, fires the webhook). */
+  onReviewDecided?: (row: ReviewRow) => void;
 }
 
 export interface AccessServices {
@@ -80,6 +89,8 @@ export interface AccessServices {
   counters: Counters;
   admin: AdminService;
   adminHandler: AdminHandler;
+  /** The reviewers' desk the admin API's /admin/reviews routes call. */
+  reviews: ReviewDesk;
   /** Settle reservations left open by dead processes (also runs at start and every 15 s). */
   reconcile(): Promise<number>;
   /** Drain settlements, flush the ledger, close the store and counters. */
@@ -137,15 +148,21 @@ export async function createAccessServices(config: AccessConfig): Promise<Access
   sweep.unref();
   const stopRetention = startRetention(store, config.retentionDays ?? 30, log);
 
+  const authenticator = new KeyAuthenticator({ directory, masterKey, gatewayKeys: config.gatewayKeys });
+  const reviews = createReviewDesk({ store, onDecided: config.onReviewDecided });
   let closing: Promise<void> | undefined;
   return {
-    authenticator: new KeyAuthenticator({ directory, masterKey, gatewayKeys: config.gatewayKeys }),
+    authenticator,
     admission,
     ledger: new StoreLedger(store, log),
     store,
     counters,
     admin,
-    adminHandler: createAdminHandler({ service: admin, masterKey, maxBodyBytes: config.adminMaxBodyBytes, log, deployments: config.deployments }),
+    adminHandler: createAdminHandler({
+      service: admin, masterKey, maxBodyBytes: config.adminMaxBodyBytes, log, deployments: config.deployments,
+      identify: (token) => adminIdentity(authenticator, token), reviews,
+    }),
+    reviews,
     reconcile,
     close: () => {
       closing ??= (async () => {
@@ -162,4 +179,22 @@ export async function createAccessServices(config: AccessConfig): Promise<Access
       return closing;
     },
   };
+}
+
+/** Keys whose refusal is answered as the authenticator says it: the key exists, but it no longer works. */
+const DEAD_KEY_CODES = new Set(['key_revoked', 'key_expired', 'key_rotated']);
+
+/**
+ * A bearer token as the admin API sees it: a virtual key (or a config key) with its role,
+ * or undefined for a token that is no key of this gateway. The authenticator remembers
+ * verified tokens, so a key is not hashed again on each call.
+ */
+async function adminIdentity(authenticator: KeyAuthenticator, token: string): Promise<AdminIdentity | undefined> {
+  try {
+    const principal = await authenticator.authenticate(token);
+    return { keyId: principal.keyId, name: principal.name, role: principal.env === 'master' ? 'admin' : principal.role ?? null };
+  } catch (error) {
+    if (error instanceof GatewayError && DEAD_KEY_CODES.has(error.code)) throw error;
+    return undefined;
+  }
 }

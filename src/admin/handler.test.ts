@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { MASTER_KEY, sqliteServices, type TestServices } from '../budget/testing.ts';
+import type { ReviewRow } from '../review/types.ts';
 import type { AccessServices } from './access.ts';
+import { createAdminHandler, type AdminHandler } from './handler.ts';
 
 interface Api {
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers; text: string }>;
@@ -13,10 +15,11 @@ interface Api {
   close(): Promise<void>;
 }
 
-async function serve(services: AccessServices): Promise<Api> {
+async function serve(services: AccessServices | AdminHandler): Promise<Api> {
+  const handler = typeof services === 'function' ? services : services.adminHandler;
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    void services.adminHandler(req, res, url);
+    void handler(req, res, url);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -55,7 +58,7 @@ test('the admin API needs the admin key and says why it refuses', async () => {
     assert.deepEqual([wrong.status, wrong.body.error.code], [401, 'invalid_admin_key']);
     const created = await api.call('POST', '/admin/keys', { name: 'x' });
     const virtual = await api.call('GET', '/admin/keys', undefined, { authorization: `Bearer ${created.body.key}` });
-    assert.equal(virtual.status, 401);
+    assert.deepEqual([virtual.status, virtual.body.error.code], [403, 'insufficient_role'], 'a key without a role is known, but may not');
   });
   await withApi(async (api) => {
     const disabled = await api.call('GET', '/admin/keys');
@@ -257,4 +260,163 @@ test('hash at rest: no secret in the database files, the log, or any answer but 
     }
     assert.ok(files.join('').includes(secrets[0].slice(0, 12)), 'the prefix is stored (the check can see into the file)');
   });
+});
+
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+test('roles: each route needs its least role; the master key and admin keys may do everything', async () => {
+  await withApi(async (api) => {
+    const key = async (name: string, role?: string) => (await api.call('POST', '/admin/keys', role === undefined ? { name } : { name, role })).body;
+    const admin = await key('ops', 'admin');
+    const reviewer = await key('rita', 'reviewer');
+    const viewer = await key('vic', 'viewer');
+    const plain = await key('app');
+    const revoked = await key('gone', 'reviewer');
+    assert.deepEqual([admin.role, reviewer.role, viewer.role, plain.role], ['admin', 'reviewer', 'viewer', null]);
+    assert.equal((await api.call('POST', `/admin/keys/${revoked.id}/revoke`)).status, 200);
+
+    const routes: Array<[string, string]> = [
+      ['GET', '/admin/keys'], ['GET', '/admin/usage'], ['GET', '/admin/requests'], ['GET', '/admin/reviews'],
+      ['POST', '/admin/reviews/rev_unknown/approve'], ['GET', '/admin/deployments'],
+    ];
+    // 404: allowed, and the review does not exist.
+    const expected: Record<string, number[]> = {
+      master: [200, 200, 200, 200, 404, 200],
+      admin: [200, 200, 200, 200, 404, 200],
+      reviewer: [403, 200, 200, 200, 404, 403],
+      viewer: [403, 200, 200, 200, 403, 403],
+      plain: [403, 403, 403, 403, 403, 403],
+      revoked: [401, 401, 401, 401, 401, 401],
+      unknown: [401, 401, 401, 401, 401, 401],
+    };
+    const tokens: Record<string, string> = {
+      master: MASTER_KEY, admin: admin.key, reviewer: reviewer.key, viewer: viewer.key, plain: plain.key, revoked: revoked.key,
+      unknown: 'sy_live_00000000000000000000000000000000',
+    };
+    for (const [who, statuses] of Object.entries(expected)) {
+      const got = [];
+      for (const [method, path] of routes) got.push((await api.call(method, path, method === 'POST' ? {} : undefined, bearer(tokens[who]))).status);
+      assert.deepEqual(got, statuses, who);
+    }
+
+    const denied = await api.call('GET', '/admin/keys', undefined, bearer(viewer.key));
+    assert.deepEqual(Object.keys(denied.body.error).sort(), ['code', 'message', 'param', 'type']);
+    assert.deepEqual([denied.body.error.type, denied.body.error.code], ['permission_error', 'insufficient_role']);
+    assert.match(denied.body.error.message, /GET \/admin\/keys needs the 'admin' role or higher; key 'vic' \(key_\w+\) has the 'viewer' role/);
+    const none = await api.call('POST', '/admin/reviews/rev_x/approve', {}, bearer(plain.key));
+    assert.match(none.body.error.message, /needs the 'reviewer' role or higher; key 'app' .* has no role\. An admin can change that: PATCH \/admin\/keys\/key_\w+ with \{"role": "reviewer"\}/);
+    const config = await api.call('GET', '/admin/usage', undefined, bearer('sy-config-key-for-apps'));
+    assert.deepEqual([config.status, config.body.error.code], [403, 'insufficient_role']);
+    assert.match(config.body.error.message, /Keys from the gateway's config have no role/);
+    const gone = await api.call('GET', '/admin/usage', undefined, bearer(revoked.key));
+    assert.equal(gone.body.error.code, 'key_revoked');
+    const unknown = await api.call('GET', '/admin/usage', undefined, bearer(tokens.unknown));
+    assert.equal(unknown.body.error.code, 'invalid_admin_key');
+
+    // An admin key administers; a role change applies at once.
+    const made = await api.call('POST', '/admin/keys', { name: 'by-admin-key' }, bearer(admin.key));
+    assert.equal(made.status, 201);
+    const demoted = await api.call('PATCH', `/admin/keys/${viewer.id}`, { role: null }, bearer(admin.key));
+    assert.equal(demoted.body.role, null);
+    assert.equal((await api.call('GET', '/admin/usage', undefined, bearer(viewer.key))).status, 403);
+    const promoted = await api.call('PATCH', `/admin/keys/${plain.id}`, { role: 'viewer' });
+    assert.equal(promoted.body.role, 'viewer');
+    assert.equal((await api.call('GET', '/admin/usage', undefined, bearer(plain.key))).status, 200);
+    assert.equal((await api.call('GET', `/admin/keys/${plain.id}`)).body.role, 'viewer');
+
+    for (const [method, path, body] of [['POST', '/admin/keys', { name: 'x', role: 'owner' }], ['PATCH', `/admin/keys/${plain.id}`, { role: 3 }]] as const) {
+      const bad = await api.call(method, path, body);
+      assert.deepEqual([bad.status, bad.body.error.param], [400, 'role']);
+      assert.match(bad.body.error.message, /"viewer" .*"reviewer" .*"admin" .*or null/);
+    }
+  }, { deployments: async () => [], gatewayKeys: ['sy-config-key-for-apps'] });
+});
+
+function review(id: string, createdAt: string, over: Partial<ReviewRow> = {}): ReviewRow {
+  return {
+    id, requestId: `req_${id}`, keyId: 'key_client', projectId: null, mode: 'hold', status: 'pending', rule: 'refunds', reason: "matched 'refund'",
+    endpoint: '/v1/chat/completions', stream: false, model: 'gpt-5.4-mini', reservationId: null, onTimeout: 'reject',
+    request: JSON.stringify({ model: 'gpt-5.4-mini', messages: [{ role: 'user', content: 'Can I get a refund?' }] }),
+    answer: JSON.stringify({ id: 'r1', model: 'gpt-5.4-mini', created: 0, content: [{ type: 'text', text: 'Yes, always.' }], finishReason: 'stop', usage: { inputTokens: 5, cachedInputTokens: 0, outputTokens: 3, reasoningTokens: 0 } }),
+    finalAnswer: null, usage: { inputTokens: 5, cachedInputTokens: 0, outputTokens: 3, reasoningTokens: 0 }, costUsd: 0.00001,
+    createdAt, expiresAt: new Date(Date.parse(createdAt) + 3_600_000).toISOString(), decidedAt: null, decidedBy: null, decisionReason: null, editedText: null, ...over,
+  };
+}
+
+test('reviews: list, show and decide through the admin API, each review once', async () => {
+  const decided: ReviewRow[] = [];
+  await withApi(async (api, t) => {
+    const reviewer = (await api.call('POST', '/admin/keys', { name: 'rita', role: 'reviewer' })).body;
+    const now = Date.now();
+    for (let i = 0; i < 4; i++) await t.services.store.insertReview(review(`rev_${i}`, new Date(now - (10 - i) * 1000).toISOString()));
+    await t.services.store.insertReview(review('rev_old', new Date(now - 60_000).toISOString(), { status: 'approved', decidedAt: new Date(now).toISOString(), decidedBy: 'master (master key)' }));
+
+    const first = await api.call('GET', '/admin/reviews?status=pending&limit=3', undefined, bearer(reviewer.key));
+    assert.equal(first.status, 200);
+    assert.deepEqual([first.body.object, first.body.data.map((r: any) => r.id)], ['list', ['rev_3', 'rev_2', 'rev_1']]);
+    const rest = await api.call('GET', `/admin/reviews?status=pending&limit=3&cursor=${first.body.next_cursor}`);
+    assert.deepEqual([rest.body.data.map((r: any) => r.id), rest.body.next_cursor], [['rev_0'], null]);
+    assert.equal((await api.call('GET', '/admin/reviews')).body.data.length, 5, 'every status by default');
+
+    const shown = await api.call('GET', '/admin/reviews/rev_0', undefined, bearer(reviewer.key));
+    assert.deepEqual([shown.body.object, shown.body.status, shown.body.answer_text, shown.body.decision], ['review', 'pending', 'Yes, always.', null]);
+
+    const approved = await api.call('POST', '/admin/reviews/rev_0/approve', undefined, bearer(reviewer.key));
+    assert.equal(approved.status, 200, approved.text);
+    assert.deepEqual([approved.body.status, approved.body.decision.decided_by, approved.body.decision.reason], ['approved', `${reviewer.id} (rita)`, null]);
+    const twice = await api.call('POST', '/admin/reviews/rev_0/reject', { reason: 'changed my mind' }, bearer(reviewer.key));
+    assert.deepEqual([twice.status, twice.body.error.code], [409, 'review_already_decided']);
+    assert.match(twice.body.error.message, /already decided: approved by key_\w+ \(rita\)/);
+    assert.equal((await api.call('GET', '/admin/reviews/rev_0')).body.status, 'approved', 'the first decision stands');
+
+    const edited = await api.call('POST', '/admin/reviews/rev_1/edit', { text: 'Refunds within 30 days.', reason: 'policy' });
+    assert.deepEqual([edited.body.status, edited.body.decision.before_text, edited.body.decision.after_text, edited.body.decision.decided_by],
+      ['edited', 'Yes, always.', 'Refunds within 30 days.', 'master (master key)']);
+    const rejected = await api.call('POST', '/admin/reviews/rev_2/reject', { reason: 'wrong' }, bearer(reviewer.key));
+    assert.deepEqual([rejected.body.status, rejected.body.decision.reason, rejected.body.decision.after_text], ['rejected', 'wrong', null]);
+    assert.deepEqual(decided.map((r) => [r.id, r.status]), [['rev_0', 'approved'], ['rev_1', 'edited'], ['rev_2', 'rejected']], 'onReviewDecided heard each decision');
+    assert.deepEqual((await api.call('GET', '/admin/reviews?status=pending')).body.data.map((r: any) => r.id), ['rev_3']);
+
+    const missing = await api.call('GET', '/admin/reviews/rev_nope');
+    assert.deepEqual([missing.status, missing.body.error.code], [404, 'review_not_found']);
+    assert.equal((await api.call('POST', '/admin/reviews/rev_nope/approve', {})).status, 404);
+
+    const bad: Array<[string, string, unknown, string]> = [
+      ['POST', '/admin/reviews/rev_3/edit', {}, 'text'],
+      ['POST', '/admin/reviews/rev_3/edit', { text: '   ' }, 'text'],
+      ['POST', '/admin/reviews/rev_3/reject', {}, 'reason'],
+      ['POST', '/admin/reviews/rev_3/reject', { reason: ' ' }, 'reason'],
+      ['POST', '/admin/reviews/rev_3/approve', { reason: 5 }, 'reason'],
+      ['POST', '/admin/reviews/rev_3/approve', { text: 'x' }, 'text'],
+      ['POST', '/admin/reviews/rev_3/approve', [], 'body'],
+      ['GET', '/admin/reviews?status=maybe', undefined, 'status'],
+      ['GET', '/admin/reviews?limit=0', undefined, 'limit'],
+      ['GET', '/admin/reviews?limit=ten', undefined, 'limit'],
+      ['GET', '/admin/reviews?cursor=garbage', undefined, 'cursor'],
+    ];
+    for (const [method, path, body, param] of bad) {
+      const response = await api.call(method, path, body);
+      assert.deepEqual([response.status, response.body.error.param], [400, param], `${method} ${path} ${JSON.stringify(body)}`);
+    }
+    const notJson = await api.call('POST', '/admin/reviews/rev_3/approve', '{"reason":');
+    assert.deepEqual([notJson.status, notJson.body.error.code], [400, 'invalid_json']);
+    assert.equal((await api.call('GET', '/admin/reviews/rev_3')).body.status, 'pending', 'no bad request decided it');
+    assert.deepEqual((await api.call('DELETE', '/admin/reviews/rev_3')).status, 405);
+  }, { onReviewDecided: (row: ReviewRow) => decided.push(row) });
+});
+
+test('without a review desk the reviews routes answer 404', async () => {
+  const t = await sqliteServices();
+  const api = await serve(createAdminHandler({ service: t.services.admin, masterKey: MASTER_KEY }));
+  try {
+    for (const path of ['/admin/reviews', '/admin/reviews/rev_1']) {
+      const response = await api.call('GET', path);
+      assert.deepEqual([response.status, response.body.error.code], [404, 'reviews_disabled']);
+      assert.match(response.body.error.message, /reviews are not enabled/);
+    }
+    assert.equal((await api.call('GET', '/admin/keys')).status, 200);
+  } finally {
+    await api.close();
+    await t.done();
+  }
 });

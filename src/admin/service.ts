@@ -67,6 +67,8 @@ export interface KeyView {
   updated_at: string;
   revoked_at: string | null;
   rotated_at: string | null;
+  /** The key's admin API role; null: none (data plane only). */
+  role: KeyRow['role'];
   /** On create and update only: settings that cannot work as meant (see key-warnings.ts). */
   warnings?: string[];
 }
@@ -114,7 +116,7 @@ export class AdminService {
       allowedModels: input.allowed_models ?? null, allowedRoutes: input.allowed_routes ?? null,
       maxOutputTokens: input.max_output_tokens ?? null, rateLimits: input.rate_limits ?? null,
       expiresAt: input.expires_at ?? null, metadata: input.metadata ?? null,
-      createdAt: now, updatedAt: now, revokedAt: null, rotatedAt: null,
+      createdAt: now, updatedAt: now, revokedAt: null, rotatedAt: null, role: input.role ?? null,
     };
     await this.store.insertKey(row);
     if (input.budgets) await this.store.replaceBudgets('key', row.id, this.budgetRows('key', row.id, input.budgets));
@@ -144,6 +146,7 @@ export class AdminService {
     if (input.rate_limits !== undefined) patch.rateLimits = input.rate_limits;
     if (input.expires_at !== undefined) patch.expiresAt = input.expires_at;
     if (input.metadata !== undefined) patch.metadata = input.metadata;
+    if (input.role !== undefined) patch.role = input.role;
     const updated = (await this.store.updateKey(row.id, patch))!;
     if (input.budgets) await this.replaceBudgetsKeepingIds('key', row.id, input.budgets);
     this.onChange();
@@ -364,7 +367,7 @@ export class AdminService {
       max_output_tokens: row.maxOutputTokens, rate_limits: row.rateLimits,
       budgets: await Promise.all(budgets.map((b) => this.budgetView(b, open))),
       expires_at: row.expiresAt, metadata: row.metadata, created_at: row.createdAt, updated_at: row.updatedAt,
-      revoked_at: row.revokedAt, rotated_at: row.rotatedAt,
+      revoked_at: row.revokedAt, rotated_at: row.rotatedAt, role: row.role,
     };
   }
 

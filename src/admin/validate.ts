@@ -5,6 +5,8 @@ import { invalidField, invalidRequest } from '../canonical/errors.ts';
 import { PERIODS, type Period } from '../budget/periods.ts';
 import { parseIsoTime } from './iso-time.ts';
 import type { BudgetScope, KeyEnv, KeyRateLimits, OutputCapPolicy, RateLimits } from '../store/types.ts';
+import type { Decision, KeyRole, ReviewQuery, ReviewStatus } from '../review/types.ts';
+import { decodeReviewCursor } from '../store/rows.ts';
 
 export interface BudgetInput {
   limit_usd: number;
@@ -26,6 +28,7 @@ export interface KeyInput {
   budgets?: BudgetInput[];
   expires_at?: string | null;
   metadata?: Record<string, unknown> | null;
+  role?: KeyRole | null;
 }
 
 export interface ProjectInput {
@@ -148,7 +151,16 @@ function budgetList(value: unknown, path: string): BudgetInput[] {
   return value.map((item, i) => budgetInput(item, `${path}[${i}]`));
 }
 
-const KEY_FIELDS = ['name', 'env', 'project', 'owner', 'allowed_models', 'allowed_routes', 'max_output_tokens', 'rate_limits', 'budgets', 'expires_at', 'metadata'] as const;
+const KEY_FIELDS = ['name', 'env', 'project', 'owner', 'allowed_models', 'allowed_routes', 'max_output_tokens', 'rate_limits', 'budgets', 'expires_at', 'metadata', 'role'] as const;
+
+export const KEY_ROLES: readonly KeyRole[] = ['admin', 'reviewer', 'viewer'];
+
+function role(value: unknown): KeyRole {
+  if (!KEY_ROLES.includes(value as KeyRole)) {
+    throw invalidField('role', '"viewer" (reads usage, the request log and reviews), "reviewer" (also decides reviews), "admin" (everything), or null (no admin API access)', value);
+  }
+  return value as KeyRole;
+}
 
 export function keyInput(value: unknown, mode: 'create' | 'patch'): KeyInput {
   const body = object(value, 'body');
@@ -168,6 +180,7 @@ export function keyInput(value: unknown, mode: 'create' | 'patch'): KeyInput {
   if (body.budgets !== undefined) out.budgets = budgetList(body.budgets, 'budgets');
   if (body.expires_at !== undefined) out.expires_at = nullable(body.expires_at, (v) => time(v, 'expires_at'));
   if (body.metadata !== undefined) out.metadata = nullable(body.metadata, (v) => metadata(v, 'metadata'));
+  if (body.role !== undefined) out.role = nullable(body.role, role);
   return out;
 }
 
@@ -205,4 +218,43 @@ export function budgetPatchInput(value: unknown): Partial<BudgetInput> {
   }
   if (body.alert_usd !== undefined) out.alert_usd = nullable(body.alert_usd, (v) => usd(v, 'alert_usd'));
   return out;
+}
+
+// --- reviews ---
+
+const REVIEW_STATUSES: readonly ReviewStatus[] = ['pending', 'approved', 'edited', 'rejected', 'expired'];
+export type DecisionAction = Decision['action'];
+
+/** GET /admin/reviews?status=&key_id=&limit=&cursor= as a store query; a 400 naming the parameter for any bad value. */
+export function reviewListQuery(params: Record<string, string | undefined>): ReviewQuery {
+  const limit = params.limit === undefined ? 50 : /^\d{1,4}$/.test(params.limit) ? Number(params.limit) : NaN;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw invalidField('limit', 'an integer from 1 to 500', params.limit);
+  const query: ReviewQuery = { limit };
+  if (params.status !== undefined && params.status !== '') {
+    if (!REVIEW_STATUSES.includes(params.status as ReviewStatus)) throw invalidField('status', `one of ${REVIEW_STATUSES.join(', ')}`, params.status);
+    query.status = params.status as ReviewStatus;
+  }
+  if (params.key_id) query.keyId = text(params.key_id, 'key_id');
+  if (params.cursor !== undefined) {
+    if (!decodeReviewCursor(params.cursor)) throw invalidField('cursor', 'the next_cursor of a previous page', params.cursor);
+    query.cursor = params.cursor;
+  }
+  return query;
+}
+
+/** The body of POST /admin/reviews/{id}/approve|edit|reject (an empty body is {}). */
+export function decisionInput(action: DecisionAction, value: unknown): Decision {
+  const body = object(value, 'body');
+  onlyFields(body, action === 'edit' ? ['text', 'reason'] : ['reason'], '');
+  if (body.reason !== undefined && body.reason !== null && typeof body.reason !== 'string') throw invalidField('reason', 'a string', body.reason);
+  const reason = typeof body.reason === 'string' && body.reason.trim() !== '' ? body.reason : undefined;
+  if (action === 'reject') {
+    if (reason === undefined) throw invalidField('reason', "why the answer is refused, a non-empty string (the client's error carries it)", body.reason);
+    return { action, reason };
+  }
+  if (action === 'edit') {
+    if (typeof body.text !== 'string' || body.text.trim() === '') throw invalidField('text', 'the answer the client gets instead, a non-empty string', body.text);
+    return reason === undefined ? { action, text: body.text } : { action, text: body.text, reason };
+  }
+  return reason === undefined ? { action } : { action, reason };
 }

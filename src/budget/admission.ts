@@ -21,7 +21,7 @@ import type { OutputCapPolicy, RateLimits, ReservationRow, Store } from '../stor
 import type { SpendAlerts } from './alerts.ts';
 import { toUnits } from './money.ts';
 import { localDay } from './periods.ts';
-import { budgetExceeded, chargeWindow, chargesOf, planBudgets, type BudgetPlan } from './plan.ts';
+import { budgetExceeded, chargeWindow, chargesOf, counterKey, planBudgets, type BudgetPlan } from './plan.ts';
 
 /** What the pipeline knows about the request, kept on the reservation (for reconciliation). */
 export interface AdmitContext {
@@ -209,6 +209,21 @@ export class AccessAdmission implements Admission {
     }
     if (rates.slots.length > 0) this.track(counters.freeSlots(admitted.id, rates.slots));
     this.track(store.finishReservation(admitted.id, usage ? 'settled' : 'released', units));
+  }
+
+  /**
+   * Settle a reservation this process did not take (a held review's, decided after the
+   * process that held it stopped): closed in the store once, and its charges moved from
+   * reserved to spent in the counters, which were seeded with it still open.
+   */
+  async settleAdopted(reservationId: string, costUnits: number): Promise<boolean> {
+    const { store, counters } = this.options;
+    await store.flush();
+    const row = (await store.openReservations()).find((r) => r.id === reservationId);
+    if (!row || !(await store.finishReservation(reservationId, 'settled', costUnits))) return false;
+    const charges = row.charges.map((c) => ({ key: counterKey(c.budgetId, c.window), limitUnits: 0, units: c.units, hard: false, expiresAt: null }));
+    if (charges.length > 0) await counters.settle(reservationId, charges, costUnits);
+    return true;
   }
 
   private returnRates(id: string, rates: RatePlan, takenAt: number): void {

@@ -4,7 +4,10 @@
 // ledger row (status 0, error_code "interrupted"), and it is closed so it is never
 // counted twice. An owner is dead when the lock it claimed at start is free
 // (store.instanceAlive): a lock that ends with the process, unlike a pid, which a zombie
-// keeps for a while and a new process may reuse.
+// keeps for a while and a new process may reuse. A reservation a pending `hold` review
+// keeps is left open whoever its owner was: the answer it paid for is waiting for a
+// reviewer, and whoever decides the review settles it; once the review is decided or
+// expired, a reservation still open is an orphan like any other.
 import type { LedgerEntry } from '../services.ts';
 import type { Counters } from '../limits/counters.ts';
 import type { InstanceRow, ReservationRow, Store } from '../store/types.ts';
@@ -26,8 +29,11 @@ export async function reconcileReservations(options: ReconcileOptions): Promise<
   owners.delete(self.id);
   const dead = new Set<string>();
   for (const owner of owners) if (!(await store.instanceAlive(owner))) dead.add(owner);
-  const orphans = open.filter((r) => dead.has(r.owner));
+  let orphans = open.filter((r) => dead.has(r.owner));
   for (const instance of instances) if (dead.has(instance.id)) await store.removeInstance(instance.id);
+  if (orphans.length === 0) return 0;
+  const held = new Set(await store.heldReservationIds());
+  if (held.size > 0) orphans = orphans.filter((r) => !held.has(r.id));
   if (orphans.length === 0) return 0;
   // Closing and the ledger row are queued in the same tick, so they commit together.
   const closing = orphans.map((r) => store.finishReservation(r.id, 'reconciled', r.reservedUnits));

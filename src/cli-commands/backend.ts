@@ -1,9 +1,13 @@
-// Where the CLI's admin commands go: a running gateway's admin API (--url, admin key
-// from SWITCHYARD_MASTER_KEY), or the store directly (--postgres, or the SQLite file
-// of --db / SWITCHYARD_DB / switchyard.yaml, default ./switchyard.db).
+// Where the CLI's admin commands go: a running gateway's admin API (--url, key from
+// SWITCHYARD_ADMIN_KEY — a virtual key with a role — or SWITCHYARD_MASTER_KEY), or the
+// store directly (--postgres, or the SQLite file of --db / SWITCHYARD_DB / switchyard.yaml,
+// default ./switchyard.db).
 import { request } from 'undici';
 import { GatewayError } from '../canonical/errors.ts';
 import { AdminService } from '../admin/service.ts';
+import { decisionInput, reviewListQuery, type DecisionAction } from '../admin/validate.ts';
+import { createReviewDesk } from '../review/desk.ts';
+import type { Reviewer } from '../review/types.ts';
 import { openStore } from '../store/open.ts';
 import type { Store } from '../store/types.ts';
 
@@ -29,7 +33,7 @@ export class CliError extends Error {}
 export async function openBackend(options: BackendOptions): Promise<AdminBackend> {
   const env = options.env;
   const url = options.url ?? env.SWITCHYARD_URL;
-  if (url) return httpBackend(url, env.SWITCHYARD_MASTER_KEY);
+  if (url) return httpBackend(url, env.SWITCHYARD_ADMIN_KEY || env.SWITCHYARD_MASTER_KEY);
   const defaults = options.db || options.postgres ? {} : await configDefaults(env);
   const postgres = options.postgres ?? env.SWITCHYARD_POSTGRES_URL ?? defaults.postgresUrl;
   const timezone = options.timezone ?? env.SWITCHYARD_TIMEZONE ?? defaults.timezone ?? 'UTC';
@@ -51,7 +55,7 @@ async function configDefaults(env: Record<string, string | undefined>): Promise<
 }
 
 function httpBackend(base: string, adminKey: string | undefined): AdminBackend {
-  if (!adminKey) throw new CliError('--url talks to the admin API, which needs the admin key: set SWITCHYARD_MASTER_KEY in the environment.');
+  if (!adminKey) throw new CliError('--url talks to the admin API, which needs a key: set SWITCHYARD_MASTER_KEY (or SWITCHYARD_ADMIN_KEY to a virtual key with a role) in the environment.');
   const root = base.replace(/\/+$/, '').replace(/\/v1$/, '');
   return {
     where: root,
@@ -82,8 +86,14 @@ function httpBackend(base: string, adminKey: string | undefined): AdminBackend {
   };
 }
 
+/** Who decides a review made through the store directly: whoever may open the store is its admin. */
+const CLI_REVIEWER: Reviewer = { keyId: 'cli', name: 'direct store', role: 'admin' };
+const DECISIONS: readonly string[] = ['approve', 'edit', 'reject'];
+
 function directBackend(store: Store, timezone: string, where: string): AdminBackend {
   const service = new AdminService({ store, timezone });
+  // No onDecided: a gateway holding the request sees the decision by polling the store.
+  const desk = createReviewDesk({ store });
   const list = async (data: Promise<unknown[]>) => ({ object: 'list', data: await data });
   return {
     where,
@@ -102,6 +112,11 @@ function directBackend(store: Store, timezone: string, where: string): AdminBack
         }
         if (parts[1] === 'usage') return { object: 'list', ...(await service.usage(query)) };
         if (parts[1] === 'requests') return { object: 'list', ...(await service.requests(query)) };
+        if (parts[1] === 'reviews') {
+          if (method === 'GET' && parts.length === 2) return { object: 'list', ...(await desk.list(reviewListQuery(query))) };
+          if (method === 'GET' && parts.length === 3) return desk.get(parts[2]);
+          if (method === 'POST' && DECISIONS.includes(parts[3])) return desk.decide(parts[2], decisionInput(parts[3] as DecisionAction, body ?? {}), CLI_REVIEWER);
+        }
       } catch (error) {
         if (error instanceof GatewayError) throw new CliError(error.message);
         throw error;

@@ -26,6 +26,8 @@ Options for create:
   --rpm N  --tpm N  --concurrent N
   --expires 2026-12-31|30d     expiry (a date, a time, or days/hours from now)
   --metadata key=value         (repeatable)
+  --role admin|reviewer|viewer the key may also call the admin API: viewer reads usage,
+                               requests and reviews; reviewer also decides reviews; admin all
 
 Where (all commands):
   --url URL        a running gateway's admin API (admin key from SWITCHYARD_MASTER_KEY)
@@ -53,7 +55,7 @@ export async function runKeysCommand(argv: string[], io: CliIo): Promise<number>
         budget: { type: 'string', multiple: true }, 'model-budget': { type: 'string', multiple: true },
         'max-output': { type: 'string' }, 'default-output': { type: 'string' }, 'on-exceed': { type: 'string' },
         rpm: { type: 'string' }, tpm: { type: 'string' }, concurrent: { type: 'string' },
-        expires: { type: 'string' }, metadata: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
+        expires: { type: 'string' }, metadata: { type: 'string', multiple: true }, role: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
     if (values.help) {
@@ -137,6 +139,10 @@ function createBody(values: Values): Record<string, unknown> {
   for (const name of ['rpm', 'tpm', 'concurrent'] as const) if (values[name] !== undefined) limits[name] = positiveInt(values[name] as string, `--${name}`);
   if (Object.keys(limits).length) body.rate_limits = limits;
   if (values.expires !== undefined) body.expires_at = parseExpiry(values.expires as string);
+  if (values.role !== undefined) {
+    if (!['admin', 'reviewer', 'viewer'].includes(values.role as string)) throw new UsageError(`--role '${values.role}' is not a role: use viewer, reviewer or admin.`);
+    body.role = values.role;
+  }
   if (values.metadata) {
     const metadata: Record<string, string> = {};
     for (const pair of values.metadata as string[]) {
@@ -155,7 +161,7 @@ function printCreated(io: CliIo, key: any, json: boolean, verb: string): number 
     io.stdout.write(`${JSON.stringify(key, null, 2)}\n`);
     return 0;
   }
-  io.stdout.write(`${verb} key ${key.id} (${key.name}, ${key.env}).\n\n  ${key.key}\n\nThis secret is shown once and stored only as a hash: copy it now.\n`);
+  io.stdout.write(`${verb} key ${key.id} (${key.name}, ${key.env}${key.role ? `, ${key.role} role` : ''}).\n\n  ${key.key}\n\nThis secret is shown once and stored only as a hash: copy it now.\n`);
   if (verb === 'Rotated') io.stdout.write('The previous secret no longer works.\n');
   return 0;
 }
@@ -173,8 +179,8 @@ function printList(io: CliIo, keys: any[], json: boolean): number {
     io.stdout.write("No keys yet. Create one with 'switchyard keys create --name NAME'.\n");
     return 0;
   }
-  io.stdout.write(table(['ID', 'NAME', 'ENV', 'PREFIX', 'STATUS', 'BUDGETS (spent/limit)', 'EXPIRES'],
-    keys.map((k) => [k.id, k.name, k.env, `${k.prefix}…`, k.status, budgetSummary(k.budgets), k.expires_at ?? '-'])));
+  io.stdout.write(table(['ID', 'NAME', 'ENV', 'PREFIX', 'STATUS', 'BUDGETS (spent/limit)', 'EXPIRES', 'ROLE'],
+    keys.map((k) => [k.id, k.name, k.env, `${k.prefix}…`, k.status, budgetSummary(k.budgets), k.expires_at ?? '-', k.role ?? '-'])));
   return 0;
 }
 
@@ -188,7 +194,7 @@ function printKey(io: CliIo, key: any, json: boolean): number {
     ['id', key.id], ['name', key.name], ['env', key.env], ['prefix', `${key.prefix}…`], ['status', key.status],
     ['project', key.project ?? '-'], ['owner', key.owner ?? '-'], ['allowed models', key.allowed_models?.join(', ') ?? 'all'],
     ['output cap', key.max_output_tokens ? JSON.stringify(key.max_output_tokens) : '-'], ['rate limits', limits],
-    ['expires', key.expires_at ?? 'never'], ['created', key.created_at],
+    ['expires', key.expires_at ?? 'never'], ['admin role', key.role ?? '-'], ['created', key.created_at],
   ];
   io.stdout.write(lines.map(([k, v]) => `${k.padEnd(15)}${v}`).join('\n') + '\n');
   if (key.budgets.length) {

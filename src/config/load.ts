@@ -12,6 +12,7 @@ import { ConfigError, invalidConfig } from './errors.ts';
 import { fieldName, locatorFor, type FieldPath, type SourceLocator } from './locate.ts';
 import { resolveRouter, routerProblems, type RouterConfig } from '../router/config.ts';
 import { knownModels } from './known-models.ts';
+import { reviewSettings, type ReviewSettings } from '../review/rules.ts';
 import { NO_FILE, resolveRouting, type ResolvedRouting, type RoutingConfig } from './routing.ts';
 
 /**
@@ -53,6 +54,8 @@ export interface GatewayConfig {
   contextFallbacks: ResolvedRouting['contextFallbacks'];
   /** Tiers and named routes of the auto-router (src/router/config.ts). */
   router: RouterConfig;
+  /** Human review rules and defaults (src/review/rules.ts). */
+  review: ReviewSettings;
   file: ConfigFile;
   configPath?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -159,6 +162,7 @@ function resolveConfig({ file, source }: ParsedConfig, env: NodeJS.ProcessEnv, f
     fallbacks,
     contextFallbacks,
     router,
+    review: reviewSettings(file, (i) => `${source.path}:${source.locate.valueLine(['review', 'rules', i])}`),
     file,
     configPath,
     logLevel: (env.SWITCHYARD_LOG_LEVEL as GatewayConfig['logLevel']) ?? file.log?.level ?? 'info',

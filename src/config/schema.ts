@@ -126,6 +126,36 @@ export const routeSchema = z.strictObject({
   description: z.string().optional(),
 });
 
+const duration = z.string().regex(/^\d+(\.\d+)?(s|m|h|d)$/, 'must be a duration such as 90s, 30m, 4h or 7d');
+const onTimeout = z.enum(['release', 'reject', 'pro'], { error: 'must be release, reject or pro' });
+
+/** A review rule: every condition given must hold (a list: any of its entries); the answer-side ones (tags, content, tool_calls) are read on the answer. */
+export const reviewRuleSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9_-]+$/, 'a lowercase name, e.g. refunds'),
+  mode: z.enum(['hold', 'after'], { error: 'must be hold or after' }),
+  /** Key ids or names. */
+  keys: z.array(z.string()).min(1).optional(),
+  projects: z.array(z.string()).min(1).optional(),
+  /** Auto routes (`auto:critical`). */
+  routes: z.array(z.string()).min(1).optional(),
+  tiers: z.array(z.enum(['nano', 'mini', 'default', 'frontier', 'pro'])).min(1).optional(),
+  /** Model ids, globs, `tier:` or `provider:` selectors. */
+  models: z.array(z.string()).min(1).optional(),
+  /** Request metadata entries that must all be equal. */
+  metadata: z.record(z.string(), z.string()).optional(),
+  /** The router's tags: `validation` (the Pro validator disagreed or could not validate). */
+  tags: z.array(z.enum(['validation'], { error: 'the only tag is validation' })).min(1).optional(),
+  /** A regular expression searched in the answer's text and tool-call arguments. */
+  content: z.string().optional(),
+  /** Names of functions whose call in the answer needs review. */
+  tool_calls: z.array(z.string()).min(1).optional(),
+  timeout: duration.optional(),
+  on_timeout: onTimeout.optional(),
+  /** Called with the decision, signed with HMAC-SHA256 of webhook_secret. */
+  webhook: url.optional(),
+  webhook_secret: z.string().min(16, 'use at least 16 characters').optional(),
+});
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -179,6 +209,17 @@ export const configSchema = z.strictObject({
     /** host:port of a listener serving only GET /metrics, without a key (on the gateway port it takes the admin key). */
     listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464').optional(),
   }).optional(),
+  /** Human review of answers (SPEC §5). */
+  review: z.strictObject({
+    /** Defaults for rules (and the built-in metadata.review rule): 24h, reject. */
+    timeout: duration.optional(),
+    on_timeout: onTimeout.optional(),
+    /** A held stream gets an SSE comment this often while it waits (default 15). */
+    keepalive_seconds: positiveInt.optional(),
+    webhook: url.optional(),
+    webhook_secret: z.string().min(16, 'use at least 16 characters').optional(),
+    rules: z.array(reviewRuleSchema).optional(),
+  }).optional(),
   log: z.strictObject({
     level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional(),
     /** Days the request log is kept; older rows are pruned in small batches. */
@@ -206,3 +247,5 @@ export type ProviderConfig = z.infer<typeof providerSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type RoutingFile = z.infer<typeof routingSchema>;
 export type RouteFile = z.infer<typeof routeSchema>;
+export type ReviewRuleFile = z.infer<typeof reviewRuleSchema>;
+export type ReviewFile = NonNullable<ConfigFile['review']>;

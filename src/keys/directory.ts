@@ -130,5 +130,6 @@ export function toPrincipal(row: KeyRow): Principal {
     principal.maxOutputTokens = caps;
   }
   if (row.metadata) principal.metadata = row.metadata;
+  if (row.role) principal.role = row.role;
   return principal;
 }

@@ -41,6 +41,6 @@ export function shownPrefix(token: string): string {
 }
 
 /** Record ids: `key_…`, `proj_…`, `bud_…`, `res_…`. */
-export function newId(kind: 'key' | 'proj' | 'bud' | 'res' | 'inst'): string {
+export function newId(kind: 'key' | 'proj' | 'bud' | 'res' | 'inst' | 'rev'): string {
   return `${kind}_${randomBase62(16)}`;
 }

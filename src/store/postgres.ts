@@ -7,10 +7,11 @@ import { isRowError, writeBatch, type BatchOutcome } from './postgres-batch.ts';
 import { PostgresInstanceLocks } from './postgres-instance-lock.ts';
 import { schemaStatements } from './schema.ts';
 import {
-  budgetColumns, encodeCursor, keyColumns, requestsQuery, spendQuery,
+  budgetColumns, decisionColumns, DUE_REVIEWS_SQL, encodeCursor, HELD_RESERVATIONS_SQL, LEASE_REVIEW_SQL, keyColumns, requestsQuery, reviewColumns, reviewPage, reviewsQuery, spendQuery, toReviewRow,
   toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toStoredBodies, toUsageRow, usageQuery,
 } from './rows.ts';
 import { WriteQueue, type WriteOp, type WriteQueueOptions } from './write-queue.ts';
+import type { ReviewDecisionPatch, ReviewPage, ReviewQuery, ReviewRow } from '../review/types.ts';
 import type {
   BudgetPatch, BudgetRow, BudgetScope, InstanceRow, KeyPatch, KeyRow, ProjectPatch, ProjectRow, RequestPage, RequestQuery, RequestRow, StoredBodiesRow,
   ReservationRow, ReservationStatus, SpendScope, Store, UsageQuery, UsageRow,
@@ -169,6 +170,46 @@ export class PostgresStore implements Store {
   async spentUnits(scope: SpendScope): Promise<number> {
     const { sql, params } = spendQuery(scope, dollar);
     return Number((await this.rows(sql, params))[0].units);
+  }
+
+  // --- reviews (each write its own statement, committed when it resolves) ---
+
+  async insertReview(row: ReviewRow): Promise<void> {
+    await this.insert('reviews', reviewColumns(row, false));
+  }
+
+  async getReview(id: string): Promise<ReviewRow | undefined> {
+    const rows = await this.rows('SELECT * FROM reviews WHERE id = $1', [id]);
+    return rows.length ? toReviewRow(rows[0]) : undefined;
+  }
+
+  async listReviews(query: ReviewQuery): Promise<ReviewPage> {
+    const { sql, params } = reviewsQuery(query, dollar);
+    return reviewPage((await this.rows(sql, params)).map(toReviewRow), query.limit);
+  }
+
+  async decideReview(id: string, patch: ReviewDecisionPatch): Promise<ReviewRow | undefined> {
+    const columns = decisionColumns(patch);
+    const names = Object.keys(columns);
+    // One statement: of two deciders (in any process), only the first finds the review pending.
+    const rows = await this.rows(
+      `UPDATE reviews SET ${names.map((n, i) => `${n} = ${dollar(i + 1)}`).join(', ')} WHERE id = ${dollar(names.length + 1)} AND status = 'pending' RETURNING *`,
+      [...Object.values(columns), id],
+    );
+    return rows.length ? toReviewRow(rows[0]) : undefined;
+  }
+
+  async leaseReview(id: string, now: string, until: string): Promise<boolean> {
+    const result = await this.pool.query(LEASE_REVIEW_SQL(dollar), [new Date(until).toISOString(), id, new Date(now).toISOString()]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async dueReviews(now: string, limit: number): Promise<ReviewRow[]> {
+    return (await this.rows(DUE_REVIEWS_SQL(dollar), [new Date(now).toISOString(), limit])).map(toReviewRow);
+  }
+
+  async heldReservationIds(): Promise<string[]> {
+    return (await this.rows(HELD_RESERVATIONS_SQL)).map((raw) => String(raw.reservation_id));
   }
 
   // --- reservations and the request log (group-committed) ---

@@ -7,15 +7,24 @@
 
 export type Dialect = 'sqlite' | 'postgres';
 
-/** Request-log columns added after the first schema: [name, type]. Old databases get them on open. */
-export const ADDED_REQUEST_COLUMNS: ReadonlyArray<readonly [string, string]> = [['route_name', 'TEXT'], ['tier', 'TEXT']];
+/** Columns added after the first schema, per table: [name, type]. Old databases get them on open. */
+export const ADDED_COLUMNS = {
+  requests: [['route_name', 'TEXT'], ['tier', 'TEXT']],
+  // The key's admin API role (admin, reviewer, viewer); null: none, the data plane only.
+  keys: [['role', 'TEXT']],
+} as const satisfies Record<string, ReadonlyArray<readonly [string, string]>>;
+
+export type UpgradedTable = keyof typeof ADDED_COLUMNS;
+
+/** The columns each upgradable table has now (SQLite: PRAGMA table_info; empty or absent when there is no table yet). */
+export type ExistingColumns = Partial<Record<UpgradedTable, ReadonlySet<string>>>;
 
 /**
- * Every statement that creates or upgrades the tables, in order. `requestColumns`: the
- * columns an existing SQLite `requests` table has (PRAGMA table_info, empty when there is
- * none), so the missing ones are added; PostgreSQL adds them with IF NOT EXISTS.
+ * Every statement that creates or upgrades the tables, in order. `existing`: the columns
+ * the upgradable tables of an SQLite file have, so the missing ones are added; PostgreSQL
+ * adds them with IF NOT EXISTS.
  */
-export function schemaStatements(dialect: Dialect, requestColumns: ReadonlySet<string> = new Set()): string[] {
+export function schemaStatements(dialect: Dialect, existing: ExistingColumns = {}): string[] {
   const pg = dialect === 'postgres';
   const time = pg ? 'TIMESTAMPTZ' : 'TEXT';
   const json = pg ? 'JSONB' : 'TEXT';
@@ -31,7 +40,8 @@ export function schemaStatements(dialect: Dialect, requestColumns: ReadonlySet<s
       hash TEXT NOT NULL UNIQUE, previous_hash TEXT, status TEXT NOT NULL, project_id TEXT, owner TEXT,
       allowed_models ${json}, allowed_routes ${json}, max_output_tokens ${json}, rate_limits ${json},
       expires_at ${time}, metadata ${json}, created_at ${time} NOT NULL, updated_at ${time} NOT NULL,
-      revoked_at ${time}, rotated_at ${time})`,
+      revoked_at ${time}, rotated_at ${time}, role TEXT)`,
+    ...addedColumnStatements(dialect, 'keys', existing.keys),
     `CREATE INDEX IF NOT EXISTS keys_previous_hash ON keys (previous_hash)`,
     `CREATE TABLE IF NOT EXISTS budgets (
       id TEXT PRIMARY KEY, scope TEXT NOT NULL, scope_id TEXT, model TEXT, period TEXT NOT NULL,
@@ -60,7 +70,7 @@ export function schemaStatements(dialect: Dialect, requestColumns: ReadonlySet<s
       cache_write_tokens ${big} NOT NULL, output_tokens ${big} NOT NULL, reasoning_tokens ${big} NOT NULL,
       cost_usd ${money} NOT NULL, latency_ms INTEGER NOT NULL, ttft_ms INTEGER, route_name TEXT, tier TEXT,
       PRIMARY KEY (request_id, attempt))`,
-    ...addedColumnStatements(dialect, requestColumns),
+    ...addedColumnStatements(dialect, 'requests', existing.requests),
     ...requestIndexStatements(),
     // Prompt and answer of a request whose body policy keeps them (log.bodies), already redacted
     // or masked in-process; pruned with the request log.
@@ -70,14 +80,27 @@ export function schemaStatements(dialect: Dialect, requestColumns: ReadonlySet<s
     `CREATE INDEX IF NOT EXISTS request_bodies_time ON request_bodies (time)`,
     `CREATE TABLE IF NOT EXISTS alerts (alert_key TEXT PRIMARY KEY, sent_at ${time} NOT NULL)`,
     `CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, seen_at ${time} NOT NULL)`,
+    // Human review (src/review/): the request, the answer and the decision. Listed newest
+    // first (created_at, id); the queue of pending ones and the timeout sweep over held
+    // ones get partial indexes, so decided reviews (nearly all of them, in time) cost them nothing.
+    `CREATE TABLE IF NOT EXISTS reviews (
+      id TEXT PRIMARY KEY, request_id TEXT NOT NULL, key_id TEXT NOT NULL, project_id TEXT, mode TEXT NOT NULL,
+      status TEXT NOT NULL, rule TEXT NOT NULL, reason TEXT NOT NULL, endpoint TEXT NOT NULL, stream ${bool} NOT NULL,
+      model TEXT NOT NULL, reservation_id TEXT, on_timeout TEXT NOT NULL, request TEXT NOT NULL, answer TEXT NOT NULL,
+      final_answer TEXT, usage ${json} NOT NULL, cost_usd ${money} NOT NULL, created_at ${time} NOT NULL,
+      expires_at ${time} NOT NULL, decided_at ${time}, decided_by TEXT, decision_reason TEXT, edited_text TEXT)`,
+    `CREATE INDEX IF NOT EXISTS reviews_recent ON reviews (created_at, id)`,
+    `CREATE INDEX IF NOT EXISTS reviews_pending_recent ON reviews (created_at, id) WHERE status = 'pending'`,
+    `CREATE INDEX IF NOT EXISTS reviews_hold_due ON reviews (expires_at, id) WHERE status = 'pending' AND mode = 'hold'`,
   ];
 }
 
-function addedColumnStatements(dialect: Dialect, existing: ReadonlySet<string>): string[] {
-  if (dialect === 'postgres') return ADDED_REQUEST_COLUMNS.map(([name, type]) => `ALTER TABLE requests ADD COLUMN IF NOT EXISTS ${name} ${type}`);
+function addedColumnStatements(dialect: Dialect, table: UpgradedTable, existing: ReadonlySet<string> | undefined): string[] {
+  const added = ADDED_COLUMNS[table];
+  if (dialect === 'postgres') return added.map(([name, type]) => `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${name} ${type}`);
   // No table yet: CREATE TABLE above made it with every column.
-  if (existing.size === 0) return [];
-  return ADDED_REQUEST_COLUMNS.filter(([name]) => !existing.has(name)).map(([name, type]) => `ALTER TABLE requests ADD COLUMN ${name} ${type}`);
+  if (!existing || existing.size === 0) return [];
+  return added.filter(([name]) => !existing.has(name)).map(([name, type]) => `ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
 }
 
 // The request log is read newest first, keyset-paged on (time, request_id, attempt), so

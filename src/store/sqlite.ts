@@ -8,15 +8,16 @@
 // replays the journals of dead ones (recoverJournals).
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import type { LedgerEntry } from '../services.ts';
-import { schemaStatements } from './schema.ts';
+import { ADDED_COLUMNS, schemaStatements, type ExistingColumns, type UpgradedTable } from './schema.ts';
 import {
-  budgetColumns, keyColumns, requestsQuery, spendQuery,
+  budgetColumns, decisionColumns, DUE_REVIEWS_SQL, HELD_RESERVATIONS_SQL, LEASE_REVIEW_SQL, keyColumns, requestsQuery, reviewColumns, reviewPage, reviewsQuery, spendQuery, toReviewRow,
   toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toStoredBodies, toUsageRow, usageQuery, encodeCursor,
 } from './rows.ts';
 import { plainOp, WriteQueue, type WriteOp, type WriteQueueOptions } from './write-queue.ts';
 import { SqliteWriter, SqliteWriterThread } from './sqlite-writer.ts';
 import { SqliteInstanceLocks } from './sqlite-instance-lock.ts';
 import { Journal, readDeadSegments, removeSegments } from './journal.ts';
+import type { ReviewDecisionPatch, ReviewPage, ReviewQuery, ReviewRow } from '../review/types.ts';
 import type {
   BudgetPatch, BudgetRow, BudgetScope, InstanceRow, KeyPatch, KeyRow, ProjectPatch, ProjectRow, RequestPage, RequestQuery, RequestRow, StoredBodiesRow,
   ReservationRow, ReservationStatus, SpendScope, Store, UsageQuery, UsageRow,
@@ -78,8 +79,12 @@ export class SqliteStore implements Store {
    */
   private migrate(): void {
     this.transaction(() => {
-      const columns = this.db.prepare(`SELECT name FROM pragma_table_info('requests')`).all() as Row[];
-      for (const statement of schemaStatements('sqlite', new Set(columns.map((c) => String(c.name))))) this.db.exec(statement);
+      const existing: ExistingColumns = {};
+      for (const table of Object.keys(ADDED_COLUMNS) as UpgradedTable[]) {
+        const columns = this.db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as Row[];
+        existing[table] = new Set(columns.map((c) => String(c.name)));
+      }
+      for (const statement of schemaStatements('sqlite', existing)) this.db.exec(statement);
     });
   }
 
@@ -186,6 +191,43 @@ export class SqliteStore implements Store {
     const { sql, params } = spendQuery(scope, numbered);
     const raw = this.db.prepare(sql).get(...(params as SQLInputValue[])) as Row;
     return Number(raw.units);
+  }
+
+  // --- reviews (each write its own transaction, committed when it resolves) ---
+
+  async insertReview(row: ReviewRow): Promise<void> {
+    this.insert('reviews', reviewColumns(row, true));
+  }
+
+  async getReview(id: string): Promise<ReviewRow | undefined> {
+    const raw = this.db.prepare('SELECT * FROM reviews WHERE id = ?').get(id) as Row | undefined;
+    return raw ? toReviewRow(raw) : undefined;
+  }
+
+  async listReviews(query: ReviewQuery): Promise<ReviewPage> {
+    const { sql, params } = reviewsQuery(query, numbered);
+    return reviewPage((this.db.prepare(sql).all(...(params as SQLInputValue[])) as Row[]).map(toReviewRow), query.limit);
+  }
+
+  async decideReview(id: string, patch: ReviewDecisionPatch): Promise<ReviewRow | undefined> {
+    const columns = decisionColumns(patch);
+    const names = Object.keys(columns);
+    // One statement: of two deciders, only the first finds the review pending.
+    const raw = this.db.prepare(`UPDATE reviews SET ${names.map((n) => `${n} = ?`).join(', ')} WHERE id = ? AND status = 'pending' RETURNING *`)
+      .get(...(Object.values(columns) as SQLInputValue[]), id) as Row | undefined;
+    return raw ? toReviewRow(raw) : undefined;
+  }
+
+  async dueReviews(now: string, limit: number): Promise<ReviewRow[]> {
+    return (this.db.prepare(DUE_REVIEWS_SQL(q)).all(new Date(now).toISOString(), limit) as Row[]).map(toReviewRow);
+  }
+
+  async leaseReview(id: string, now: string, until: string): Promise<boolean> {
+    return Number(this.db.prepare(LEASE_REVIEW_SQL(q)).run(new Date(until).toISOString(), id, new Date(now).toISOString()).changes) > 0;
+  }
+
+  async heldReservationIds(): Promise<string[]> {
+    return (this.db.prepare(HELD_RESERVATIONS_SQL).all() as Row[]).map((raw) => String(raw.reservation_id));
   }
 
   // --- reservations and the request log (group-committed) ---

@@ -12,7 +12,7 @@ function keyRow(id: string, hash: string, over: Partial<KeyRow> = {}): KeyRow {
   return {
     id, name: `name-${id}`, env: 'live', prefix: 'sy_live_abcd', hash, previousHash: null, status: 'active', projectId: null,
     owner: null, allowedModels: ['gpt-5.4-*'], allowedRoutes: null, maxOutputTokens: { max: 4096 }, rateLimits: { rpm: 60, models: { 'gpt-5.5': { rpm: 5 } } },
-    expiresAt: null, metadata: { team: 'ci' }, createdAt: now, updatedAt: now, revokedAt: null, rotatedAt: null, ...over,
+    expiresAt: null, metadata: { team: 'ci' }, createdAt: now, updatedAt: now, revokedAt: null, rotatedAt: null, role: null, ...over,
   };
 }
 

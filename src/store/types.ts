@@ -5,6 +5,7 @@
 // once its row is committed, the others are fire-and-forget.
 import type { LedgerEntry } from '../services.ts';
 import type { Period } from '../budget/periods.ts';
+import type { KeyRole, ReviewStore } from '../review/types.ts';
 
 export type KeyEnv = 'live' | 'test';
 
@@ -48,6 +49,8 @@ export interface KeyRow {
   updatedAt: string;
   revokedAt: string | null;
   rotatedAt: string | null;
+  /** What the key may do on the admin API; null: nothing (a data-plane key). */
+  role: KeyRole | null;
 }
 
 export interface ProjectRow {
@@ -219,7 +222,7 @@ export type KeyPatch = Partial<Omit<KeyRow, 'id' | 'createdAt'>>;
 export type ProjectPatch = Partial<Pick<ProjectRow, 'name' | 'metadata' | 'updatedAt'>>;
 export type BudgetPatch = Partial<Pick<BudgetRow, 'model' | 'period' | 'limitUsd' | 'hard' | 'alertUsd'>>;
 
-export interface Store {
+export interface Store extends ReviewStore {
   readonly kind: 'sqlite' | 'postgres';
 
   insertKey(row: KeyRow): Promise<void>;

@@ -43,10 +43,12 @@ export interface StartOptions {
   env?: Record<string, string>;
   yaml?: string;
   overrides?: GatewayOverrides;
+  /** The directory of the config and SQLite file; given, it is kept on close (a restart on the same store). */
+  dir?: string;
 }
 
 export async function startGateway(options: StartOptions = {}): Promise<TestGateway> {
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   if (options.yaml) writeFileSync(join(dir, 'switchyard.yaml'), options.yaml);
   const env = { SWITCHYARD_DB: join(dir, 'test.db'), SWITCHYARD_LOG_LEVEL: 'silent', ...options.env };
   const config = loadConfig({ env, cwd: dir, flags: { port: 0 } });
@@ -64,7 +66,7 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
     ledger,
     async close() {
       await drainAndClose(server, gateway, 2_000);
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
