@@ -41,7 +41,11 @@ function yaml(): string {
 providers:
   openai: { base_url: ${mock.url}/v1, api_key: mock-provider-secret-0001 }
   anthropic: { base_url: ${mock.url}, api_key: mock-provider-secret-0002 }
+log:
+  bodies:
+    keys: { careful: redacted }
 review:
+  keepalive_seconds: 1
   rules:
     - { name: audited, keys: [audited], mode: after }
     - { name: refunds, content: 'refund', mode: hold, webhook: ${hookUrl}, webhook_secret: ${HOOK_SECRET} }
@@ -105,6 +109,8 @@ test('held (openai SDK): approve returns the answer, edit the edit, reject raise
     const edited = client.chat.completions.create({ model: 'gpt-5.4-mini', stream: true, messages: [{ role: 'user', content: 'Say something risky' }], metadata: { review: 'hold' } });
     const second = await pendingReview(gw, reviewer.key, (r) => r.id !== first.id);
     assert.equal(second.stream, true);
+    // Long enough for a keep-alive comment (keepalive_seconds: 1), which the SDK's SSE parser skips.
+    await new Promise((r) => setTimeout(r, 1_200));
     assert.equal((await decide(gw, second.id, 'edit', { text: 'A safe, edited answer.' }, reviewer.key)).status, 200);
     let text = '';
     for await (const chunk of await edited) text += chunk.choices[0]?.delta?.content ?? '';
@@ -144,6 +150,89 @@ test('held streams keep the connection alive and a rejection ends the stream wit
       assert.match(String(err.message), /review_rejected|not today/);
       return true;
     });
+  } finally {
+    await gw.close();
+  }
+});
+
+test('a held stream gets its SSE head at once and keep-alive comments while it waits; the SDK skips them', async () => {
+  const gw = await start();
+  try {
+    const app = await adminApi(gw.origin).createKey({ name: 'app' });
+    const response = await fetch(`${gw.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${app.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-5.4-mini', stream: true, messages: [{ role: 'user', content: 'keep me alive' }], metadata: { review: 'hold' } }),
+    });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type')!, /text\/event-stream/);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let seen = '';
+    while (!/: review pending/.test(seen)) seen += decoder.decode((await reader.read()).value);
+    assert.match(seen, /^: held for review rev_/);
+    assert.doesNotMatch(seen, /data:/, 'no answer byte before the decision');
+    const review = await pendingReview(gw);
+    await decide(gw, review.id, 'approve');
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += decoder.decode(value);
+    }
+    assert.match(seen, /keep me alive/);
+    assert.match(seen, /data: \[DONE\]/);
+  } finally {
+    await gw.close();
+  }
+});
+
+test('a review keeps the request under the key\'s body policy (redacted), while the client gets the answer whole', async () => {
+  const gw = await start();
+  try {
+    const careful = await adminApi(gw.origin).createKey({ name: 'careful' });
+    const pii = 'Mail jane.doe@example.com about the refund';
+    const answered = openai(gw, careful.key).chat.completions.create({ model: 'gpt-5.4-mini', messages: [{ role: 'user', content: pii }] });
+    const review = await pendingReview(gw, MASTER_KEY, (r) => r.key_id === careful.id);
+    assert.equal(review.rule, 'refunds');
+    assert.doesNotMatch(JSON.stringify(review.request), /jane\.doe/);
+    assert.match(JSON.stringify(review.request), /\[REDACTED:email\]/);
+    await decide(gw, review.id, 'approve');
+    assert.match((await answered).choices[0].message.content!, /jane\.doe@example\.com/);
+  } finally {
+    await gw.close();
+  }
+});
+
+test('a client that drops its connection while held fetches the decided answer by id; the reservation settles at the decision', async () => {
+  const gw = await start();
+  try {
+    const admin = adminApi(gw.origin);
+    const app = await admin.createKey({ name: 'app', budgets: [{ limit_usd: 5, period: 'month' }] });
+    const abort = new AbortController();
+    const dropped = openai(gw, app.key).chat.completions.create({ model: 'gpt-5.4-mini', messages: [{ role: 'user', content: 'I will hang up' }], metadata: { review: 'hold' } }, { signal: abort.signal }).catch((err) => err);
+    const review = await pendingReview(gw);
+    abort.abort();
+    assert.ok((await dropped) instanceof Error);
+    const row = await ledgerRow(gw.ledger, review.request_id);
+    assert.equal(row.status, 499);
+    const budgetOf = async () => (await admin.call('GET', `/admin/keys/${app.id}`)).body.budgets[0];
+    // The store's view of open reservations trails the journal by a write batch.
+    await gw.gateway.ledger.flush();
+    const pendingBudget = await budgetOf();
+    assert.ok(pendingBudget.reserved_usd > 0, `still reserved while the review is pending: ${JSON.stringify(pendingBudget)}`);
+    assert.equal(pendingBudget.spent_usd, 0);
+    await decide(gw, review.id, 'approve');
+    const fetched = await fetch(`${gw.origin}/v1/reviews/${review.id}`, { headers: { authorization: `Bearer ${app.key}` } });
+    assert.equal(fetched.status, 200);
+    assert.match((await fetched.json()).choices[0].message.content, /I will hang up/);
+    let budget: any;
+    for (let i = 0; i < 100; i++) {
+      budget = await budgetOf();
+      if (budget.reserved_usd === 0 && budget.spent_usd > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(budget.reserved_usd, 0);
+    assert.ok(Math.abs(budget.spent_usd - review.cost_usd) < 1e-7, `${budget.spent_usd} vs ${review.cost_usd}`);
   } finally {
     await gw.close();
   }
@@ -331,6 +420,19 @@ test('the Messages API (@anthropic-ai/sdk): held and approved, rejected with the
       assert.ok(err instanceof Anthropic.PermissionDeniedError, String(err));
       assert.equal((err.error as any)?.error?.type, 'permission_error');
       assert.match(err.message, /review_rejected.*policy/);
+      return true;
+    });
+
+    // after: answered at once, queued; a timeout under `reject`: the SDK's error with review_expired.
+    const admin = adminApi(gw.origin);
+    const audited = new Anthropic({ baseURL: gw.origin, apiKey: (await admin.createKey({ name: 'audited' })).key, maxRetries: 0 });
+    const quick = await audited.messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'audit me' }] }).withResponse();
+    assert.match(quick.data.content[0].type === 'text' ? quick.data.content[0].text : '', /audit me/);
+    assert.equal((await pendingReview(gw, MASTER_KEY, (r) => r.id === quick.response.headers.get('x-switchyard-review-id'))).mode, 'after');
+    const strict = new Anthropic({ baseURL: gw.origin, apiKey: (await admin.createKey({ name: 'strict' })).key, maxRetries: 0 });
+    await assert.rejects(strict.messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'too slow' }] }), (err: any) => {
+      assert.equal(err.status, 403);
+      assert.match(err.message, /review_expired|nobody decided/);
       return true;
     });
 
