@@ -29,6 +29,10 @@ export interface CallState {
   bodyPolicy?: 'redacted' | 'full';
   /** A held review owns the budget reservation now: it settles it when decided (src/review/service.ts). */
   heldByReview?: boolean;
+  /** Keep the answer as sent (result.answer): for the body policy, or to queue a streamed answer for review. */
+  captureAnswer?: boolean;
+  /** A streamed answer under an `after` rule: queued for review from what the client got, once sent. */
+  reviewAfterStream?: { id: string; open(result: CallResult): Promise<void> };
 }
 
 /** One upstream attempt: which deployment, which model it really called, how it went. */
@@ -53,6 +57,11 @@ export interface RouteNotes {
   validation?: string;
   /** x-switchyard-review: why the request needs a person's review. */
   review?: string;
+  /** x-switchyard-cache: hit, miss, or refresh (Cache-Control: no-cache). */
+  cache?: 'hit' | 'miss' | 'refresh';
+  /** What the answer cost when it was made (a hit saved that). */
+  cacheSavedUsd?: number;
+  cachedAt?: string;
 }
 
 /** What a model call came to once rendered: what the account and log stages need. */

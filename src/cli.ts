@@ -8,7 +8,7 @@ const HELP = `Switchyard — one OpenAI-compatible endpoint for every model.
 Usage: switchyard <command> [options]       (npm run switchyard -- <command> [options])
 
 Commands:
-  start            Start the gateway (npm start runs it). --port N --host H --config FILE --db FILE
+  start            Start the gateway (npm start runs it). --port N --host H --config FILE --db FILE --instances N
   mock-upstream    A local fake OpenAI/Anthropic/Gemini server to try the gateway without a key.
   doctor           Check a running gateway step by step. --url URL --key KEY --model ID
   keys             Manage virtual keys: create, list, show, revoke, rotate.

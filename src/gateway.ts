@@ -22,6 +22,10 @@ import type { RouterConfig } from './router/config.ts';
 import { shippedScorer, type RouterScorer } from './router/scorer.ts';
 import { ReviewService } from './review/service.ts';
 import { proCaller } from './review/pro.ts';
+import { cacheSettings, type CacheSettings } from './cache/cache.ts';
+import { memoryCache, redisCache, type AnswerCache } from './cache/store.ts';
+import { modelsFor } from './models-endpoint.ts';
+import type { DashboardHandler } from './dashboard/handler.ts';
 
 export interface Gateway {
   config: GatewayConfig;
@@ -45,6 +49,8 @@ export interface Gateway {
   tracing?: Tracing;
   /** Which requests keep their bodies in the request log, and how (log.bodies). */
   bodies: BodyKeeper;
+  /** The response cache, when some key or route opted in (src/cache). */
+  cache?: { settings: CacheSettings; store: AnswerCache };
   /** Human review: the rules, held requests, expiry (src/review). */
   reviews?: ReviewService;
   /** Open requests, for graceful shutdown. */
@@ -52,11 +58,20 @@ export interface Gateway {
   shuttingDown: boolean;
   /** Mounted at /admin/. */
   adminHandler?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+  /** Mounted at /dashboard (src/dashboard). */
+  dashboardHandler?: DashboardHandler;
   /** Whether a key may see and use a model (allowed models and test-key confinement). */
   isModelAllowed(principal: Principal, model: ModelInfo, route?: string): boolean;
   /** Whether a key may call a named route (its allowed_routes; keys without a list may call all). */
   isRouteAllowed(principal: Principal, route: string): boolean;
+  /** What GET /readyz answers: ready, draining, or degraded with what is unreachable (the store, Redis). */
+  readiness?(): Promise<Readiness>;
   close(): Promise<void>;
+}
+
+export interface Readiness {
+  ready: boolean;
+  body: { status: 'ready' | 'draining' | 'degraded'; store?: string; redis?: string };
 }
 
 export interface GatewayOverrides {
@@ -105,22 +120,36 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     deployments: () => listDeployments({ resilience, models: () => catalog.available(), deploymentsOf: (model) => catalog.deployments(model) }),
     log: (level, message, fields) => log[level](fields ?? {}, message),
     onReviewDecided: (row) => reviews?.decidedHere(row),
+    models: () => modelsFor(gateway!, { keyId: 'master', name: 'master key', prefix: '', env: 'master' }),
   });
   reviews = new ReviewService({
     store: access.store, settings: config.review, log, callPro: proCaller(() => gateway!),
+    metrics: { observeReview: (mode, rule) => gateway?.metrics.observeReview(mode, rule), observeReviewDecision: (status) => gateway?.metrics.observeReviewDecision(status) },
     settleAdopted: (reservationId, units) => access.admission.settleAdopted(reservationId, units),
+    recordPro: (row, answer, latencyMs) => gateway!.ledger.record({
+      requestId: `${row.requestId}.pro`, attempt: 0, time: new Date().toISOString(), keyId: row.keyId, projectId: row.projectId ?? undefined,
+      endpoint: row.endpoint, modelRequested: row.model, modelUsed: answer.model, tier: 'pro', stream: false, status: 200,
+      usage: answer.usage, costUsd: answer.costUsd, latencyMs, route: `review ${row.id} timed out: answered by the pro tier`,
+    }),
   });
   const open = config.gatewayKeys.length === 0 && !config.masterKey;
   const refusals = new RefusalCounts();
   const metrics = new GatewayMetrics({
     refusalsBeforeAuth: () => refusals.snapshot(),
     ledgerQueueDepth: () => access.ledger.queueDepth?.() ?? 0,
+    redisFailOpen: () => access.admission.failOpenCounts(),
+    storeBufferedWrites: () => access.bufferedWrites(),
     breakers: async () => breakerStates(await listDeployments({ resilience, models: () => catalog.available(), deploymentsOf: (model) => catalog.deployments(model) })),
   });
   const ledger = overrides.ledger ?? access.ledger;
   const tracing = overrides.tracing ?? (await tracingFromEnv());
   const secrets = [...config.providers.values()].flatMap((p) => (p.apiKey ? [p.apiKey] : [])).concat(config.masterKey ? [config.masterKey] : [], config.gatewayKeys);
   const bodies = await BodyKeeper.create(config.file, (text) => masker.mask(text), secrets);
+  const cachedBy = cacheSettings(config.file);
+  const cache = cachedBy && {
+    settings: cachedBy,
+    store: config.redisUrl ? await redisCache(config.redisUrl, config.access.redisPrefix ?? 'switchyard:') : memoryCache(cachedBy.maxBytes),
+  };
   gateway = {
     config,
     catalog,
@@ -134,16 +163,25 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     metrics,
     tracing,
     bodies,
+    cache,
     reviews,
     resilience,
     inflight: 0,
     shuttingDown: false,
     adminHandler: access.adminHandler,
+    dashboardHandler: access.dashboardHandler,
     router: { config: config.router, scorer: overrides.scorer ?? shippedScorer() },
     isModelAllowed: (principal, model, route) => access.admission.isModelAllowed(principal, model, route),
     isRouteAllowed: (principal, route) => access.admission.isRouteAllowed(principal, route),
+    async readiness() {
+      if (gateway!.shuttingDown) return { ready: false, body: { status: 'draining' } };
+      const parts = await access.readiness();
+      const ready = parts.store === 'ok' && parts.redis !== 'unavailable';
+      return { ready, body: { status: ready ? 'ready' : 'degraded', ...parts } };
+    },
     async close() {
       await reviews?.close();
+      await cache?.store.close();
       if (ledger !== access.ledger) await ledger.close();
       await access.close();
       await resilience.close();

@@ -23,6 +23,7 @@ import type { StreamTap } from './providers/stream-tap.ts';
 import type { Deployment } from './providers/types.ts';
 import { countInputTokens } from './tokens/count.ts';
 import type { ReviewContext } from './review/hold.ts';
+import type { CacheContext } from './cache/cache.ts';
 import type { ReviewRow } from './review/types.ts';
 
 /** One model call as an attempt sees it. Never mutated: a wrapper passes on a changed copy. */
@@ -55,6 +56,8 @@ export interface ModelCall {
   readonly keepAnswerBytes?: number;
   /** Set when a review rule can apply: the answer is read whole and put under review (src/review/hold.ts). */
   readonly review?: ReviewContext;
+  /** Set when the response cache applies to this request (src/cache). */
+  readonly cache?: CacheContext;
 }
 
 interface OutcomeBase {

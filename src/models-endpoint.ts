@@ -65,11 +65,15 @@ function routeUsable(gateway: Gateway, principal: Principal, route: RouteSpec): 
   return false;
 }
 
-/** The models this key may use, then the routes it may call. */
-export function listModels(gateway: Gateway, _req: IncomingMessage, res: ServerResponse, _path: string, principal: Principal): void {
+/** The models this key may use, then the routes it may call (GET /v1/models; GET /admin/models as the master key). */
+export function modelsFor(gateway: Gateway, principal: Principal): Record<string, unknown>[] {
   const models = gateway.catalog.available().filter((m) => gateway.isModelAllowed(principal, m));
   const routes = [...gateway.router.config.routes.values()].filter((r) => routeUsable(gateway, principal, r)).sort((a, b) => a.name.localeCompare(b.name));
-  sendJson(res, 200, { object: 'list', data: [...models.map(describeModel), ...routes.map((r) => describeRoute(gateway, r))] });
+  return [...models.map(describeModel), ...routes.map((r) => describeRoute(gateway, r))];
+}
+
+export function listModels(gateway: Gateway, _req: IncomingMessage, res: ServerResponse, _path: string, principal: Principal): void {
+  sendJson(res, 200, { object: 'list', data: modelsFor(gateway, principal) });
 }
 
 export function getModel(gateway: Gateway, _req: IncomingMessage, res: ServerResponse, path: string, principal: Principal): void {

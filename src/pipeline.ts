@@ -29,15 +29,18 @@ import type { Principal } from './services.ts';
 import type { Gateway } from './gateway.ts';
 import type { ModelInfo } from './catalog/types.ts';
 import { askedReview, reviewContext, withReview } from './review/hold.ts';
+import { cacheContext } from './cache/cache.ts';
+import { withCache } from './cache/wrapper.ts';
 import type { ReviewMode } from './review/types.ts';
 
 /**
  * A model call as the pipeline makes it: attempts over the model's deployments (balanced,
  * breaker-guarded, retried), then over the models of its fallback chain; on an auto route,
- * a cascade over its tiers and the Pro validation of a critical answer around those; and
- * outermost, a person's review of the answer where a rule asks for one.
+ * a cascade over its tiers and the Pro validation of a critical answer around those; the
+ * response cache around those where a key or route opted in; and outermost, a person's
+ * review of the answer where a rule asks for one.
  */
-const invokeModel = compose(invoke, withReview(), withValidation(), withCascade(), withModelFallback(), withDeploymentFallback());
+const invokeModel = compose(invoke, withReview(), withCache(), withValidation(), withCascade(), withModelFallback(), withDeploymentFallback());
 
 export async function handleModelCall(gateway: Gateway, api: InboundApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = newRequestId();
@@ -67,6 +70,7 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
     const policy = gateway.bodies.policyFor(state.principal, state.route.auto?.spec.name);
     if (policy !== 'none') {
       state.bodyPolicy = policy;
+      state.captureAnswer = true;
       state.body = body;
     }
     request.reasoningEffort = state.route.effort;
@@ -74,6 +78,7 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
     const call = modelCall(gateway, state, request, body, fallbacks, askedMode);
     result = await respond(state, call, await invokeModel(call));
     settle(state, result);
+    await state.reviewAfterStream?.open(result);
   } catch (err) {
     if (!state.heldByReview) state.admitted?.release();
     const error = err instanceof GatewayError ? err : internalError(requestId);
@@ -143,13 +148,18 @@ function settle(state: CallState, result: CallResult): void {
 
 function modelCall(gateway: Gateway, state: CallState, request: CanonicalRequest, body: Record<string, unknown>, fallbacks: ModelInfo[], askedMode: ReviewMode | undefined): ModelCall {
   const route = state.route!;
+  // First: an `after` stream asks for its answer to be captured.
+  const review = reviewContext(gateway, state, request, body, askedMode);
   return {
     gateway, requestId: state.requestId, api: state.api, request, body, clientHeaders: state.req.headers, signal: state.signal,
     model: route.model, candidates: route.deployments, requestedEffort: route.requestedEffort ?? route.effort, fallbacks,
     changes: { effort: route.requestedEffort !== undefined ? route.effort : undefined, outputCap: state.admitted?.outputCap },
     auto: route.auto,
     trace: state.trace,
-    keepAnswerBytes: state.bodyPolicy ? gateway.bodies.captureBytes : undefined,
-    review: reviewContext(gateway, state, request, body, askedMode),
+    review,
+    keepAnswerBytes: state.captureAnswer ? gateway.bodies.captureBytes : undefined,
+    cache: gateway.cache && state.api.endpoint !== 'embeddings'
+      ? cacheContext(gateway.cache.settings, gateway.cache.store, state.principal!, route.auto?.spec.name ?? route.model.id, request, state.req.headers)
+      : undefined,
   };
 }

@@ -42,6 +42,7 @@ export function record(gateway: Gateway, state: CallState, result: CallResult | 
     costUsd: result?.costUsd ?? 0,
     latencyMs: Math.round(performance.now() - state.startedAt),
     ttftMs: result?.ttftMs,
+    ...(result?.notes?.cache ? { cache: result.notes.cache, savedUsd: result.notes.cacheSavedUsd } : {}),
     bodies: state.bodyPolicy && result ? gateway.bodies.keep(state.bodyPolicy, state.body, result.answer) : undefined,
   });
   observe(gateway, state, result, usage);
@@ -75,6 +76,8 @@ function observe(gateway: Gateway, state: CallState, result: CallResult | undefi
     latencyMs: performance.now() - state.startedAt, ttftMs: result?.ttftMs, errorCode: result?.error?.code,
   });
   if (auto) gateway.metrics.observeDecision(route, auto.tier);
+  const notes = result?.notes;
+  if (notes?.cache) gateway.metrics.observeCache(notes.cache, notes.cacheSavedUsd);
   for (const tier of result?.notes?.escalatedFrom ?? []) gateway.metrics.observeEscalation(route, tier);
   const attempts = result?.attempts;
   if (!attempts || attempts.length === 0) return;

@@ -27,7 +27,7 @@ export async function respond(state: CallState, call: ModelCall, outcome: Outcom
   const last = attempts.length - 1;
   attempts[last] = { ...attempts[last], status: rendered.status, usage: rendered.usage, errorCode: rendered.error?.code, latencyMs: Math.round(performance.now() - outcome.startedAt) };
   const result: CallResult = { ...rendered, attempts, deployment: outcome.deployment, model: outcome.model, notes: outcome.notes };
-  if (state.bodyPolicy) result.answer = rendered.answer;
+  if (state.captureAnswer) result.answer = rendered.answer;
   // A request pays for every attempt that did work (a cascade's cheaper tiers, samples, judges), not only the answering one.
   if (earlier.usage) {
     result.usage = sumUsage(earlier.usage, rendered.usage);
@@ -97,6 +97,9 @@ function setRouteHeaders(state: CallState, outcome: Outcome, warnings?: readonly
   if (notes?.cascade) res.setHeader('x-switchyard-cascade', headerSafe(notes.cascade));
   if (notes?.validation) res.setHeader('x-switchyard-validation', headerSafe(notes.validation));
   if (notes?.review) res.setHeader('x-switchyard-review', headerSafe(notes.review));
+  if (notes?.cache) res.setHeader('x-switchyard-cache', notes.cache);
+  if (notes?.cacheSavedUsd !== undefined) res.setHeader('x-switchyard-cache-saved-usd', notes.cacheSavedUsd.toFixed(8));
+  if (notes?.cachedAt) res.setHeader('x-switchyard-cached-at', notes.cachedAt);
   if (route.effort) res.setHeader('x-switchyard-reasoning-effort', route.effort);
   if (route.requestedEffort) res.setHeader('x-switchyard-reasoning-effort-requested', route.requestedEffort);
   res.setHeader('x-switchyard-attempts', String(outcome.attempts.length));
@@ -135,7 +138,7 @@ function sendBody(state: CallState, outcome: Outcome, status: number, body: stri
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
   // Embedding vectors are not a body worth keeping: only their count is.
-  const answer = !state.bodyPolicy ? undefined : outcome.kind === 'json' ? { body: '{"note": "embedding vectors are not stored"}' } : { body: typeof body === 'string' ? body : body.toString('utf8') };
+  const answer = !state.captureAnswer ? undefined : outcome.kind === 'json' ? { body: '{"note": "embedding vectors are not stored"}' } : { body: typeof body === 'string' ? body : body.toString('utf8') };
   return { status, usage, costUsd, answer };
 }
 
@@ -184,7 +187,7 @@ async function sendRelayedStream(state: CallState, call: ModelCall, outcome: Of<
   finishStream(res, costUsd + earlierUsd);
   const ttftMs = tap.firstContentAt ? Math.round(tap.firstContentAt - state.startedAt) : undefined;
   const status = relayed.clientClosed ? 499 : relayed.error ? relayed.error.status : 200;
-  const answer = state.bodyPolicy && tap instanceof CapturingTap ? tap.assembled(state.api.endpoint) : undefined;
+  const answer = state.captureAnswer && tap instanceof CapturingTap ? tap.assembled(state.api.endpoint) : undefined;
   return { status, usage, costUsd, ttftMs, error: relayed.error, answer };
 }
 
@@ -196,7 +199,7 @@ async function sendEvents(state: CallState, call: ModelCall, outcome: Of<'events
   let ttftMs: number | undefined;
   let contentEvents = 0;
   let headWritten = false;
-  const answer = state.bodyPolicy ? { text: '', toolCalls: [] as Array<{ name: string; arguments: string }> } : undefined;
+  const answer = state.captureAnswer ? { text: '', toolCalls: [] as Array<{ name: string; arguments: string }> } : undefined;
   try {
     for await (let event of outcome.events) {
       if (answer) assemble(answer, event);

@@ -30,9 +30,16 @@ const routes: Record<string, Record<string, Handler>> = {
   '/v1/embeddings': { POST: modelCall(embeddingsApi) },
   '/v1/models': { GET: withAuth(listModels) },
   '/healthz': { GET: (_g, _req, res) => sendJson(res, 200, { status: 'ok' }) },
-  '/readyz': { GET: (g, _req, res) => sendJson(res, g.shuttingDown ? 503 : 200, { status: g.shuttingDown ? 'draining' : 'ready' }) },
+  '/readyz': { GET: readyz },
   '/metrics': { GET: (gateway, req, res) => metricsOnGatewayPort(gateway, req, res) },
 };
+
+/** 200 when ready; 503 while draining or while the store or Redis is unreachable (a load balancer drains the instance). */
+async function readyz(gateway: Gateway, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!gateway.readiness) return sendJson(res, gateway.shuttingDown ? 503 : 200, { status: gateway.shuttingDown ? 'draining' : 'ready' });
+  const { ready, body } = await gateway.readiness();
+  sendJson(res, ready ? 200 : 503, body);
+}
 
 function withAuth(handler: AuthedHandler): Handler {
   return async (gateway, req, res, path) => {
@@ -91,6 +98,10 @@ export function createHttpServer(gateway: Gateway): Server {
     if (req.headers.host === undefined && req.httpVersion === '1.1') return refuse(gateway, req, res, path, missingHost());
     if (path.startsWith('/admin/') && gateway.adminHandler) {
       track(gateway, res, gateway.adminHandler(req, res, new URL(url, 'http://localhost')), path);
+      return;
+    }
+    if ((path === '/dashboard' || path.startsWith('/dashboard/')) && gateway.dashboardHandler) {
+      track(gateway, res, gateway.dashboardHandler(req, res, new URL(url, 'http://localhost')), path);
       return;
     }
     const handler = route(path, req.method ?? 'GET');

@@ -91,6 +91,10 @@ export interface LedgerEntry {
   costUsd: number;
   latencyMs: number;
   ttftMs?: number;
+  /** The response cache: a hit (served from it, cost 0), a miss, or a refresh (no-cache); unset when not cached. */
+  cache?: 'hit' | 'miss' | 'refresh';
+  /** What a hit saved: the cost of the answer when it was made. */
+  savedUsd?: number;
   /** The request's bodies, when its body policy keeps them (request rows only). */
   bodies?: StoredBodies;
 }

@@ -134,6 +134,9 @@ test('held (openai SDK): approve returns the answer, edit the edit, reject raise
     assert.match(shown.body.decision.before_text, /Say something risky/);
     assert.equal(shown.body.decision.after_text, 'A safe, edited answer.');
     assert.equal(mock.servedCount - served, 3, 'one model call per request');
+    const metrics = await (await fetch(`${gw.origin}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).text();
+    assert.match(metrics, /switchyard_reviews_total\{mode="hold",rule="metadata"\} 3\n/);
+    for (const status of ['approved', 'edited', 'rejected']) assert.match(metrics, new RegExp(`switchyard_review_decisions_total\\{status="${status}"\\} 1\n`));
   } finally {
     await gw.close();
   }
@@ -283,6 +286,17 @@ test('after mode answers at once and queues the review; content and tool-call ru
     assert.equal(queued.mode, 'after');
     assert.equal(queued.rule, 'audited');
 
+    // A stream under an after rule streams as it comes and is queued from what it sent.
+    const streamed = await openai(gw, audited.key).chat.completions.create({ model: 'gpt-5.4-mini', stream: true, messages: [{ role: 'user', content: 'stream and audit' }] }).withResponse();
+    let text = '';
+    for await (const chunk of streamed.data) text += chunk.choices[0]?.delta?.content ?? '';
+    const streamedId = streamed.response.headers.get('x-switchyard-review-id');
+    assert.ok(streamedId);
+    const queuedStream = await pendingReview(gw, MASTER_KEY, (r) => r.id === streamedId);
+    assert.equal(queuedStream.mode, 'after');
+    assert.equal(queuedStream.answer_text, text);
+    assert.ok(queuedStream.cost_usd > 0);
+
     // A request cannot opt out of a rule: asking for `after` under a hold rule still holds.
     const plain = await openai(gw, app.key).chat.completions.create({ model: 'gpt-5.4-mini', messages: [{ role: 'user', content: 'no rule here' }] }).withResponse();
     assert.equal(plain.response.headers.get('x-switchyard-review-id'), null);
@@ -329,6 +343,12 @@ test('timeouts follow the rule: release sends the answer, reject raises review_e
     assert.equal(proReview.body.status, 'expired');
     assert.equal(proReview.body.model, 'gpt-5.5-pro');
     assert.ok(mock.requests.some((r) => (r.body as any)?.model === 'gpt-5.5-pro'), 'the pro tier was called');
+    // Its call is a request row of its own, so usage reports and the settled spend agree.
+    const proRow = await ledgerRow(gw.ledger, `${pro.value.response.headers.get('x-request-id')}.pro`);
+    assert.equal(proRow.modelUsed, 'gpt-5.5-pro');
+    assert.ok(proRow.costUsd > 0);
+    const original = await ledgerRow(gw.ledger, pro.value.response.headers.get('x-request-id')!);
+    assert.ok(Math.abs(proReview.body.cost_usd - (original.costUsd + proRow.costUsd)) < 1e-8, 'the review bills both calls');
   } finally {
     await gw.close();
   }
@@ -354,7 +374,12 @@ function restartScenario(name: string, env: () => Record<string, string>, skip?:
       const waiting = openai(gw, app.key).chat.completions.create({ model: 'gpt-5.4-mini', messages: [{ role: 'user', content: 'waiting through a restart' }], metadata: { review: 'hold' } });
       const second = await pendingReview(gw, MASTER_KEY, (r) => r.id !== id);
       const told = waiting.then(() => undefined, (err: any) => err);
+      const streamWaiting = await openai(gw, app.key).chat.completions.create({ model: 'gpt-5.4-mini', stream: true, messages: [{ role: 'user', content: 'streaming through a restart' }], metadata: { review: 'hold' } });
+      const third = await pendingReview(gw, MASTER_KEY, (r) => r.id !== id && r.id !== second.id);
+      const streamTold = (async () => { for await (const _ of streamWaiting) { /* none */ } })().then(() => undefined, (e: any) => e);
       await gw.close();
+      const streamErr = await streamTold;
+      assert.match(String(streamErr?.message), new RegExp(`/v1/reviews/${third.id}`), 'a held stream is ended with the error event, not left open');
       const err = await told;
       assert.equal(err?.status, 503);
       assert.equal(err.code, 'gateway_restarting');
@@ -371,14 +396,16 @@ function restartScenario(name: string, env: () => Record<string, string>, skip?:
         assert.ok(held.reserved_usd > 0, JSON.stringify(held));
         assert.equal((await decide(gw, id, 'approve')).status, 200);
         assert.equal((await decide(gw, second.id, 'edit', { text: 'edited after the restart' })).status, 200);
+        assert.equal((await decide(gw, third.id, 'reject', { reason: 'after the restart' })).status, 200);
         const done = await fetch(`${gw.origin}/v1/reviews/${id}`, { headers: { authorization: `Bearer ${app.key}` } });
         assert.equal(done.status, 200);
         assert.match((await done.json()).choices[0].message.content, /survive a restart/);
         const edited = await (await fetch(`${gw.origin}/v1/reviews/${second.id}`, { headers: { authorization: `Bearer ${app.key}` } })).json();
         assert.equal(edited.choices[0].message.content, 'edited after the restart');
-        assert.equal(mock.servedCount - served, 2, 'the model is never called again');
-        // Settled at what the two calls cost, not at their worst case.
-        const cost = (await adminB.call('GET', `/admin/reviews/${id}`)).body.cost_usd + (await adminB.call('GET', `/admin/reviews/${second.id}`)).body.cost_usd;
+        assert.equal(mock.servedCount - served, 3, 'the model is never called again');
+        // Settled at what the three calls cost (a rejected answer was paid for too), not at their worst case.
+        let cost = 0;
+        for (const review of [id, second.id, third.id]) cost += (await adminB.call('GET', `/admin/reviews/${review}`)).body.cost_usd;
         let settled: any;
         for (let i = 0; i < 100; i++) {
           settled = (await adminB.call('GET', `/admin/budgets/${budget.id}`)).body;

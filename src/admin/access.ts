@@ -18,6 +18,8 @@
 //   postgresUrl    default SWITCHYARD_POSTGRES_URL or DATABASE_URL; postgresSchema default "public"
 //   redisUrl       shared counters (budgets, rate limits) for several processes; in-process without it
 //   redisPrefix    key prefix in Redis, default "switchyard:"
+//   redisOutage    while Redis is unreachable: budgets fail_closed (default, a 503) | fail_open,
+//                  rate limits fail_open (default: uncounted, logged, in a metric) | fail_closed
 //   masterKey      admin key (default env SWITCHYARD_MASTER_KEY); also valid on the data plane
 //   gatewayKeys    plain keys from config, no budgets of their own
 //   timezone       IANA zone for budget periods and usage days, default UTC
@@ -41,7 +43,7 @@ import type { ModelInfo } from '../catalog/types.ts';
 import { KeyAuthenticator } from '../keys/authenticator.ts';
 import { KeyDirectory } from '../keys/directory.ts';
 import { newId } from '../keys/secret.ts';
-import type { Counters } from '../limits/counters.ts';
+import type { Counters, OutagePolicy } from '../limits/counters.ts';
 import { MemoryCounters } from '../limits/memory-counters.ts';
 import type { ModelOutputCap } from '../limits/output-cap.ts';
 import { StoreLedger } from '../ledger/ledger.ts';
@@ -51,7 +53,9 @@ import { openStore } from '../store/open.ts';
 import type { InstanceRow, RateLimits, Store } from '../store/types.ts';
 import { createReviewDesk } from '../review/desk.ts';
 import type { ReviewDesk, ReviewRow } from '../review/types.ts';
-import { createAdminHandler, type AdminHandler, type AdminIdentity } from './handler.ts';
+import { adminTokenIdentifier, createAdminHandler, type AdminHandler, type AdminIdentity } from './handler.ts';
+import { DashboardSessions } from '../dashboard/sessions.ts';
+import { createDashboardHandler, type DashboardHandler } from '../dashboard/handler.ts';
 import { AdminService } from './service.ts';
 
 export interface AccessConfig {
@@ -61,6 +65,8 @@ export interface AccessConfig {
   postgresSchema?: string;
   redisUrl?: string;
   redisPrefix?: string;
+  /** What admission does while Redis is unreachable, per concern (config store.redis_outage). */
+  redisOutage?: Partial<OutagePolicy>;
   masterKey?: string;
   gatewayKeys?: string[];
   timezone?: string;
@@ -79,6 +85,8 @@ export interface AccessConfig {
   deployments?: () => Promise<object[]>;
   /** Called after each review decided through this process's admin API (wakes the held request, fires the webhook). */
   onReviewDecided?: (row: ReviewRow) => void;
+  /** GET /admin/models' rows: what GET /v1/models lists to the master key. */
+  models?: () => object[];
 }
 
 export interface AccessServices {
@@ -89,15 +97,35 @@ export interface AccessServices {
   counters: Counters;
   admin: AdminService;
   adminHandler: AdminHandler;
+  /** Mounted at /dashboard: the web pages, signed in with the same admin keys (sessions shared with the admin API). */
+  dashboardHandler: DashboardHandler;
   /** The reviewers' desk the admin API's /admin/reviews routes call. */
   reviews: ReviewDesk;
   /** Settle reservations left open by dead processes (also runs at start and every 15 s). */
   reconcile(): Promise<number>;
+  /** Whether the store answers and the shared counters (Redis, when configured) are connected. */
+  readiness(): Promise<AccessReadiness>;
+  /** Settlements and request rows held in memory while the store is unreachable. */
+  bufferedWrites(): number;
   /** Drain settlements, flush the ledger, close the store and counters. */
   close(): Promise<void>;
 }
 
+export interface AccessReadiness {
+  store: 'ok' | 'unavailable';
+  /** Present when Redis is configured. */
+  redis?: 'ok' | 'unavailable';
+}
+
+/** The optional parts of a store readiness reads (PostgreSQL has them; SQLite is local). */
+interface StoreHealth {
+  ping?: () => Promise<boolean>;
+  bufferedWrites?: () => number;
+}
+
 const HEARTBEAT_MS = 5_000;
+/** At shutdown, the longest wait for settlements (they cannot finish while the store is down). */
+const DRAIN_MS = 10_000;
 const RECONCILE_MS = 15_000;
 
 export async function createAccessServices(config: AccessConfig): Promise<AccessServices> {
@@ -110,7 +138,7 @@ export async function createAccessServices(config: AccessConfig): Promise<Access
   const store = await openStore({ ...config, timezone, onError, onWarn });
   // Redis and PostgreSQL drivers are loaded only when configured (memory, start time).
   const counters: Counters = config.redisUrl
-    ? new (await import('../limits/redis-counters.ts')).RedisCounters({ url: config.redisUrl, prefix: config.redisPrefix })
+    ? new (await import('../limits/redis-counters.ts')).RedisCounters({ url: config.redisUrl, prefix: config.redisPrefix, log })
     : new MemoryCounters();
   if (config.store === 'postgres' && !config.redisUrl) {
     log('warn', 'PostgreSQL without Redis: budgets and rate limits are counted per process; set redisUrl when running several gateways');
@@ -121,6 +149,7 @@ export async function createAccessServices(config: AccessConfig): Promise<Access
   const admission = new AccessAdmission({
     store, counters, directory, alerts, log, instanceId: self.id, timezone,
     testKeyModels: config.testKeyModels, modelRateLimits: config.modelRateLimits, modelOutputCaps: config.modelOutputCaps, catalog: config.catalog,
+    outagePolicy: config.redisOutage,
   });
   const admin = new AdminService({ store, timezone, onChange: () => directory.invalidate() });
   const reconcile = async () => {
@@ -150,6 +179,8 @@ export async function createAccessServices(config: AccessConfig): Promise<Access
 
   const authenticator = new KeyAuthenticator({ directory, masterKey, gatewayKeys: config.gatewayKeys });
   const reviews = createReviewDesk({ store, onDecided: config.onReviewDecided });
+  const identify = (token: string) => adminIdentity(authenticator, token);
+  const sessions = new DashboardSessions({ identify: adminTokenIdentifier(masterKey, identify) });
   let closing: Promise<void> | undefined;
   return {
     authenticator,
@@ -160,18 +191,27 @@ export async function createAccessServices(config: AccessConfig): Promise<Access
     admin,
     adminHandler: createAdminHandler({
       service: admin, masterKey, maxBodyBytes: config.adminMaxBodyBytes, log, deployments: config.deployments,
-      identify: (token) => adminIdentity(authenticator, token), reviews,
+      identify, reviews, models: config.models, session: (req) => sessions.fromRequest(req),
     }),
+    dashboardHandler: createDashboardHandler(sessions),
     reviews,
     reconcile,
+    readiness: async () => {
+      const health = store as Store & StoreHealth;
+      const ready: AccessReadiness = { store: !health.ping || (await health.ping()) ? 'ok' : 'unavailable' };
+      if (counters.shared) ready.redis = counters.reachable && !(await counters.reachable()) ? 'unavailable' : 'ok';
+      return ready;
+    },
+    bufferedWrites: () => (store as Store & StoreHealth).bufferedWrites?.() ?? 0,
     close: () => {
       closing ??= (async () => {
         clearInterval(beat);
         clearInterval(sweep);
         stopRetention();
-        await admission.drain();
+        // Settlements waiting for an unreachable store are given up by store.close() (logged).
+        await Promise.race([admission.drain(), new Promise((resolve) => setTimeout(resolve, DRAIN_MS).unref())]);
         await alerts.drain();
-        await store.flush();
+        await store.flush().catch((error) => onError('the store could not be flushed before closing', error));
         await store.removeInstance(self.id).catch((error) => onError('removing the instance row failed', error));
         await counters.close();
         await store.close();

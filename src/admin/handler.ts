@@ -36,6 +36,19 @@ export interface AdminHandlerDeps {
   identify?: (token: string) => Promise<AdminIdentity | undefined>;
   /** The reviewers' desk (src/review/desk.ts); without it the /admin/reviews routes answer 404. */
   reviews?: ReviewDesk;
+  /** GET /admin/models: what GET /v1/models lists to the master key (models, then auto routes). */
+  models?: () => object[];
+  /**
+   * The dashboard's signed-in caller (src/dashboard/sessions.ts), asked only when a call has
+   * no Authorization header: undefined without a session cookie; throws a 401 for a dead session.
+   */
+  session?: (req: IncomingMessage) => Promise<SessionCaller | undefined>;
+}
+
+/** A dashboard session as the admin API sees it: who, and the token every change must echo. */
+export interface SessionCaller {
+  identity: AdminIdentity;
+  csrfToken: string;
 }
 
 export type AdminHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
@@ -62,7 +75,7 @@ const ID = '([A-Za-z0-9_.-]+)';
 const RANK: Record<KeyRole, number> = { viewer: 1, reviewer: 2, admin: 3 };
 const MASTER: Reviewer = { keyId: 'master', name: 'master key', role: 'admin' };
 
-function routes(service: AdminService, deployments?: () => Promise<object[]>, reviews?: ReviewDesk): Route[] {
+function routes(service: AdminService, deployments?: () => Promise<object[]>, reviews?: ReviewDesk, models?: () => object[]): Route[] {
   const query = (url: URL) => Object.fromEntries(url.searchParams);
   const list = async (data: Promise<unknown[]>) => ({ object: 'list', data: await data });
   const desk = () => {
@@ -94,6 +107,7 @@ function routes(service: AdminService, deployments?: () => Promise<object[]>, re
       method: 'POST', path: new RegExp(`^/admin/reviews/${ID}/(approve|edit|reject)$`), role: 'reviewer',
       run: async ({ match, body, caller }) => desk().decide(match[1], decisionInput(match[2] as DecisionAction, await body(true)), caller),
     },
+    ...(models ? [{ method: 'GET' as const, path: /^\/admin\/models$/, role: 'viewer' as const, run: async () => ({ object: 'list', data: models() }) }] : []),
     // Deployments are provider settings: an admin's.
     ...(deployments ? [{ method: 'GET' as const, path: /^\/admin\/deployments$/, role: 'admin' as const, run: () => list(deployments()) }] : []),
   ];
@@ -105,12 +119,12 @@ function created(result: { record: object; key: string }): object {
 }
 
 export function createAdminHandler(deps: AdminHandlerDeps): AdminHandler {
-  const table = routes(deps.service, deps.deployments, deps.reviews);
+  const table = routes(deps.service, deps.deployments, deps.reviews, deps.models);
   const masterDigest = deps.masterKey ? digest(deps.masterKey) : undefined;
   const maxBody = deps.maxBodyBytes ?? 1 << 20;
   return async (req, res, url) => {
     try {
-      const identity = await authenticate(req, masterDigest, deps.identify);
+      const identity = await authenticate(req, masterDigest, deps.identify, deps.session);
       const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
       const matching = table.filter((route) => route.path.test(path));
       if (matching.length === 0) throw notFound(path);
@@ -133,15 +147,14 @@ function digest(secret: string): Buffer {
   return createHash('sha256').update(secret).digest();
 }
 
-/** Who the bearer token is: the master key, or what `identify` says; a 401 for anything else. */
-async function authenticate(req: IncomingMessage, masterDigest: Buffer | undefined, identify: AdminHandlerDeps['identify']): Promise<AdminIdentity> {
-  if (!masterDigest) {
-    throw new GatewayError({
-      status: 401, type: 'authentication_error', code: 'admin_disabled',
-      message: 'The admin API is disabled: no admin key is configured. Set SWITCHYARD_MASTER_KEY (or the master key in switchyard.yaml) and restart the gateway.',
-    });
-  }
+/** Who called: the bearer token, else the dashboard session (whose changes need its CSRF token); a 401 for anything else. */
+async function authenticate(req: IncomingMessage, masterDigest: Buffer | undefined, identify: AdminHandlerDeps['identify'], session: AdminHandlerDeps['session']): Promise<AdminIdentity> {
+  if (!masterDigest) throw adminDisabled();
   const header = req.headers.authorization;
+  if (header === undefined && session) {
+    const caller = await session(req);
+    if (caller) return withCsrf(req, caller);
+  }
   const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
   if (!token) {
     throw new GatewayError({
@@ -149,6 +162,22 @@ async function authenticate(req: IncomingMessage, masterDigest: Buffer | undefin
       message: "Missing admin key: send 'Authorization: Bearer <admin key>' (the value of SWITCHYARD_MASTER_KEY, or a virtual key with a role).",
     });
   }
+  return identifyToken(token, masterDigest, identify);
+}
+
+/**
+ * Who an admin token is (the master key, or what `identify` says), for the admin API and
+ * the dashboard's sign-in; a 401 for anything else.
+ */
+export function adminTokenIdentifier(masterKey: string | undefined, identify: AdminHandlerDeps['identify']): (token: string) => Promise<AdminIdentity> {
+  const masterDigest = masterKey ? digest(masterKey) : undefined;
+  return async (token) => {
+    if (!masterDigest) throw adminDisabled();
+    return identifyToken(token, masterDigest, identify);
+  };
+}
+
+async function identifyToken(token: string, masterDigest: Buffer, identify: AdminHandlerDeps['identify']): Promise<AdminIdentity> {
   if (timingSafeEqual(digest(token), masterDigest)) return MASTER;
   const identity = identify ? await identify(token) : undefined;
   if (!identity) {
@@ -158,6 +187,24 @@ async function authenticate(req: IncomingMessage, masterDigest: Buffer | undefin
     });
   }
   return identity;
+}
+
+/** A change made with a session cookie must carry the session's CSRF token (a cross-site page cannot read it). */
+function withCsrf(req: IncomingMessage, caller: SessionCaller): AdminIdentity {
+  if (req.method === 'GET' || req.method === 'HEAD') return caller.identity;
+  const sent = req.headers['x-csrf-token'];
+  if (typeof sent === 'string' && sent.length > 0 && timingSafeEqual(digest(sent), digest(caller.csrfToken))) return caller.identity;
+  throw new GatewayError({
+    status: 403, type: 'permission_error', code: 'csrf_token_invalid',
+    message: "This change was made with a dashboard session but without its CSRF token: send the session's csrf_token (from POST or GET /dashboard/session) as the 'x-csrf-token' header.",
+  });
+}
+
+function adminDisabled(): GatewayError {
+  return new GatewayError({
+    status: 401, type: 'authentication_error', code: 'admin_disabled',
+    message: 'The admin API is disabled: no admin key is configured. Set SWITCHYARD_MASTER_KEY (or the master key in switchyard.yaml) and restart the gateway.',
+  });
 }
 
 /** The caller as the route sees it, when its role is at least the route's; else a 403 naming both roles. */
@@ -196,7 +243,7 @@ function tooLarge(maxBytes: number): GatewayError {
 function notFound(path: string): GatewayError {
   return new GatewayError({
     status: 404, type: 'not_found_error', code: 'unknown_admin_path',
-    message: `No admin endpoint at ${path}. Endpoints: /admin/keys, /admin/keys/{id}, /admin/keys/{id}/revoke, /admin/keys/{id}/rotate, /admin/projects, /admin/projects/{id}, /admin/budgets, /admin/budgets/{id}, /admin/usage, /admin/requests, /admin/requests/{id}, /admin/reviews, /admin/reviews/{id}, /admin/reviews/{id}/approve|edit|reject.`,
+    message: `No admin endpoint at ${path}. Endpoints: /admin/keys, /admin/keys/{id}, /admin/keys/{id}/revoke, /admin/keys/{id}/rotate, /admin/projects, /admin/projects/{id}, /admin/budgets, /admin/budgets/{id}, /admin/usage, /admin/requests, /admin/requests/{id}, /admin/reviews, /admin/reviews/{id}, /admin/reviews/{id}/approve|edit|reject, /admin/models, /admin/deployments.`,
   });
 }
 

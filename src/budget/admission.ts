@@ -10,7 +10,7 @@ import type { Usage } from '../canonical/types.ts';
 import { roundUsd } from '../catalog/cost.ts';
 import type { ModelInfo } from '../catalog/types.ts';
 import type { KeyDirectory } from '../keys/directory.ts';
-import type { Counters, RateOutcome, Seeder } from '../limits/counters.ts';
+import { DEFAULT_OUTAGE_POLICY, type Counters, type OutagePolicy, type RateOutcome, type Seeder } from '../limits/counters.ts';
 import { decideOutputCap, effectiveCap, type ModelOutputCap, type OutputCapDecision } from '../limits/output-cap.ts';
 import { matchesAny, matchesPattern } from '../limits/patterns.ts';
 import { planRates, rateHeaders, rateLimitError, type RatePlan } from '../limits/rate-plan.ts';
@@ -50,14 +50,33 @@ export interface AccessAdmissionOptions {
   modelOutputCaps?: Record<string, ModelOutputCap>;
   /** The models of the catalog, to list in a 403 which ones a key may use. */
   catalog?: () => readonly ModelInfo[];
+  /** When the counters (Redis) are unreachable: default budgets fail_closed, rate limits fail_open. */
+  outagePolicy?: Partial<OutagePolicy>;
 }
+
+/** A concern of the counters an outage policy applies to, as named in config and metrics. */
+export type OutageConcern = 'budgets' | 'rate_limits';
+
+const DOWN_LOG_MS = 10_000;
+const NO_RATES: RatePlan = { rates: [], slots: [], rateLabels: [], slotLabels: [] };
 
 export class AccessAdmission implements Admission {
   readonly options: AccessAdmissionOptions;
   private readonly background = new Set<Promise<unknown>>();
+  private readonly outage: OutagePolicy;
+  /** Requests that met the counters down, per concern, let through (open) or refused (closed), since start. */
+  private readonly downCounts: Record<OutageConcern, { open: number; closed: number }> = { budgets: { open: 0, closed: 0 }, rate_limits: { open: 0, closed: 0 } };
+  /** Per concern: when the last outage line was logged, and the count then. */
+  private readonly downLogged: Record<OutageConcern, { at: number; count: number }> = { budgets: { at: 0, count: 0 }, rate_limits: { at: 0, count: 0 } };
 
   constructor(options: AccessAdmissionOptions) {
     this.options = options;
+    this.outage = { ...DEFAULT_OUTAGE_POLICY, ...options.outagePolicy };
+  }
+
+  /** Requests admitted without their counters because Redis was down (fail_open), per concern. */
+  failOpenCounts(): Record<OutageConcern, number> {
+    return { budgets: this.downCounts.budgets.open, rate_limits: this.downCounts.rate_limits.open };
   }
 
   async admit(principal: Principal, model: ModelInfo, estimate: CostEstimate, context?: AdmitContext): Promise<AccessAdmitted> {
@@ -73,21 +92,29 @@ export class AccessAdmission implements Admission {
     const units = toUnits(worstUsd);
     const now = Date.now();
     const id = `res_${randomUUID()}`;
-    const rates = planRates(principal.keyId, principal.name, policy.row?.rateLimits, model, this.options.modelRateLimits, estimate.inputTokens + maxOutputTokens);
+    let rates = planRates(principal.keyId, principal.name, policy.row?.rateLimits, model, this.options.modelRateLimits, estimate.inputTokens + maxOutputTokens);
     let headers: Record<string, string> = {};
     if (rates.rates.length > 0 || rates.slots.length > 0) {
-      const outcome: RateOutcome = await counters.take(id, rates.rates, rates.slots, now).catch((error) => this.countersDown(error));
-      if (!outcome.ok) throw rateLimitError(rates, outcome);
-      headers = rateHeaders(rates, outcome);
+      const outcome: RateOutcome | null = await counters.take(id, rates.rates, rates.slots, now).catch((error) => this.countersDown('rate_limits', error));
+      if (!outcome) rates = NO_RATES; // failed open: nothing taken, so nothing to return or adjust
+      else if (!outcome.ok) throw rateLimitError(rates, outcome);
+      else headers = rateHeaders(rates, outcome);
     }
 
     const budgets = planBudgets(policy.budgets, model, units, now, timezone);
     if (budgets.charges.length > 0) {
+      // Failed open, the reservation is still stored with its charges: once Redis is back,
+      // the counters are seeded again from the store and count it.
       const outcome = await counters.reserve(budgets.charges, this.seeder(budgets)).catch((error) => {
-        this.returnRates(id, rates, now);
-        return this.countersDown(error);
+        try {
+          if (error instanceof GatewayError) throw error; // the store, not the counters (seeding)
+          return this.countersDown('budgets', error);
+        } catch (refusal) {
+          this.returnRates(id, rates, now);
+          throw refusal;
+        }
       });
-      if (!outcome.ok) {
+      if (outcome && !outcome.ok) {
         this.returnRates(id, rates, now);
         throw budgetExceeded({
           budget: budgets.budgets[outcome.index],
@@ -124,10 +151,7 @@ export class AccessAdmission implements Admission {
       this.returnRates(id, rates, now);
       if (budgets.charges.length > 0) this.track(counters.settle(id, budgets.charges, 0));
       this.options.log('error', 'reservation could not be stored', { reservation: id, error: errorText(error) });
-      throw new GatewayError({
-        status: 503, type: 'server_error', code: 'store_unavailable',
-        message: 'Switchyard could not record the budget reservation for this request (its store is unavailable), so it was not sent. Retry shortly; if it persists, check the gateway\'s database and the disk it writes to (the gateway log says which).',
-      });
+      throw storeUnavailable(this.options.store);
     }
     const admitted = new AccessAdmitted(this, id, headers, rates, budgets, principal, now, units);
     if (output.changed) {
@@ -238,12 +262,19 @@ export class AccessAdmission implements Admission {
       const budget = plan.budgets[i];
       const window = plan.windows[i];
       const booked = chargeWindow(budget, window);
-      // Commit queued settlements first, so the spend read is complete.
-      await this.options.store.flush();
-      const [settledUnits, open] = await Promise.all([
-        this.options.store.spentUnits({ scope: budget.scope, scopeId: budget.scopeId, model: budget.model, fromDay: window.startDay, toDay: window.endDay }),
-        this.options.store.openReservations(),
-      ]);
+      let settledUnits: number;
+      let open: ReservationRow[];
+      try {
+        // Commit queued settlements first, so the spend read is complete.
+        await this.options.store.flush();
+        [settledUnits, open] = await Promise.all([
+          this.options.store.spentUnits({ scope: budget.scope, scopeId: budget.scopeId, model: budget.model, fromDay: window.startDay, toDay: window.endDay }),
+          this.options.store.openReservations(),
+        ]);
+      } catch (error) {
+        this.options.log('error', 'a budget counter could not be seeded from the store', { budget: budget.id, error: errorText(error) });
+        throw storeUnavailable(this.options.store);
+      }
       let reservedUnits = 0;
       for (const reservation of open) {
         for (const c of reservation.charges) if (c.budgetId === budget.id && c.window === booked) reservedUnits += c.units;
@@ -267,11 +298,31 @@ export class AccessAdmission implements Admission {
     });
   }
 
-  private countersDown(error: unknown): never {
-    this.options.log('error', 'rate-limit and budget counters unavailable', { error: errorText(error) });
+  /**
+   * The counters could not be reached for one concern: refuse with a 503 (fail_closed), or
+   * let the request through uncounted (fail_open: null). Either way one log line per
+   * concern every 10 s (with how many requests since), and a count for the metrics.
+   */
+  private countersDown(concern: OutageConcern, error: unknown): null {
+    const where = this.options.counters.location ?? 'the counter store';
+    const what = concern === 'budgets' ? 'budgets' : 'rate limits';
+    const failOpen = this.outage[concern === 'budgets' ? 'budgets' : 'rateLimits'] === 'fail_open';
+    const n = ++this.downCounts[concern][failOpen ? 'open' : 'closed'];
+    const logged = this.downLogged[concern];
+    const now = Date.now();
+    if (now - logged.at >= DOWN_LOG_MS) {
+      this.options.log(failOpen ? 'warn' : 'error', failOpen
+        ? `${where} is unreachable: ${what} are not enforced (store.redis_outage.${concern}: fail_open)`
+        : `${where} is unreachable: refusing requests that need its ${what} (store.redis_outage.${concern}: fail_closed)`, {
+        concern, requests: n - logged.count, error: errorText(error),
+      });
+      this.downLogged[concern] = { at: now, count: n };
+    }
+    if (failOpen) return null;
     throw new GatewayError({
-      status: 503, type: 'server_error', code: 'counters_unavailable',
-      message: "Switchyard could not check this key's rate limits and budgets (its counter store is unavailable), so the request was not sent. Retry shortly; if it persists, check the gateway's Redis.",
+      status: 503, type: 'server_error', code: 'redis_unavailable',
+      headers: { 'x-should-retry': 'true', 'retry-after': '1' },
+      message: `Switchyard could not check this key's ${what}: ${where} is unreachable, and store.redis_outage.${concern} is fail_closed, so the request was not sent (nothing was charged). Retry shortly; if it persists, check that Redis is running and reachable from the gateway (store.redis_url)${concern === 'budgets' ? '' : ', or set store.redis_outage.rate_limits: fail_open to let requests through uncounted while it is down'}.`,
     });
   }
 
@@ -333,3 +384,16 @@ function ownerOf(scope: string, principal: Principal): string {
   return `key '${principal.name}' (${principal.prefix}…)`;
 }
 
+/** The 503 when a reservation cannot be made durable: the store (PostgreSQL, or SQLite's disk) refused the write. */
+function storeUnavailable(store: Store): GatewayError {
+  const location = (store as { location?: string }).location;
+  const where = store.kind === 'postgres' ? location ?? 'PostgreSQL' : 'the SQLite database';
+  const check = store.kind === 'postgres'
+    ? 'check that PostgreSQL is running and reachable from the gateway (store.postgres_url); GET /readyz reports it'
+    : "check the gateway's database file and the disk it writes to (the gateway log says which)";
+  return new GatewayError({
+    status: 503, type: 'server_error', code: 'store_unavailable',
+    headers: { 'x-should-retry': 'true', 'retry-after': '1' },
+    message: `Switchyard could not make the budget reservation for this request durable (${where} is unavailable), so it was not sent and nothing was charged. Retry shortly; if it persists, ${check}.`,
+  });
+}

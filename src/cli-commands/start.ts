@@ -1,10 +1,16 @@
 // switchyard start: load the config, open the gateway, listen, print where every
-// provider's settings came from, and drain on SIGTERM/SIGINT.
+// provider's settings came from, and drain on SIGTERM/SIGINT. With --instances N, N such
+// gateway processes share the port under one primary (cluster.ts).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '../config/load.ts';
 import type { GatewayConfig } from '../config/load.ts';
 import { MOCKED_KINDS, mockVariables, PROVIDER_VARIABLES } from '../config/providers.ts';
 import type { ProviderKind } from '../catalog/types.ts';
+import type { Gateway } from '../gateway.ts';
+import { NewerSchemaError } from '../store/schema.ts';
+import { gatewayProcessId, isDrainOrder, isGatewayProcess, report, superviseGateways } from './cluster.ts';
 
 export const START_HELP = `Usage: switchyard start [options]        (npm start -- [options])
 
@@ -15,6 +21,9 @@ Options:
   --host H        address to listen on (default 127.0.0.1; also SWITCHYARD_HOST or server.host)
   --config FILE   the config file (default ./switchyard.yaml when present; also SWITCHYARD_CONFIG)
   --db FILE       the SQLite store (default ./switchyard.db; also SWITCHYARD_DB or store.path)
+  --instances N   run N gateway processes sharing the port, each draining on SIGTERM/SIGINT
+                  (default 1; also SWITCHYARD_INSTANCES). More than 1 needs PostgreSQL
+                  (store.postgres_url or SWITCHYARD_POSTGRES_URL) and Redis (SWITCHYARD_REDIS_URL)
   -h, --help      print this help
 
 Providers come from switchyard.yaml and from the environment (OPENAI_API_KEY and
@@ -27,15 +36,17 @@ the start banner says where each provider's settings came from.
 export async function runStart(argv: string[]): Promise<number | undefined> {
   const { values } = parseArgs({
     args: argv,
-    options: { port: { type: 'string' }, host: { type: 'string' }, config: { type: 'string' }, db: { type: 'string' } },
+    options: { port: { type: 'string' }, host: { type: 'string' }, config: { type: 'string' }, db: { type: 'string' }, instances: { type: 'string' } },
     strict: true,
   });
   let config: GatewayConfig;
+  let instances: number;
   try {
     const port = values.port === undefined ? undefined : Number(values.port);
     if (port !== undefined && (values.port!.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535)) {
       throw new ConfigError(`--port ${values.port} is not a port number (0-65535).`);
     }
+    instances = instanceCount(values.instances, process.env.SWITCHYARD_INSTANCES);
     config = loadConfig({ flags: { port, host: values.host, config: values.config, db: values.db } });
   } catch (err) {
     if (err instanceof ConfigError) return cannotStart(err.message);
@@ -45,18 +56,53 @@ export async function runStart(argv: string[]): Promise<number | undefined> {
     process.stderr.write(`switchyard: refusing to listen on ${config.host} with no keys configured: anyone could spend your provider credits. Set SWITCHYARD_MASTER_KEY (or auth.keys in switchyard.yaml), or listen on 127.0.0.1.\n`);
     return 1;
   }
+  if (isGatewayProcess()) return serveForPrimary(config);
+  if (instances > 1) {
+    if (!config.postgresUrl) return cannotStart(sqliteIsOneProcess(instances));
+    if (!config.redisUrl) {
+      process.stderr.write(`switchyard: warning: no Redis (SWITCHYARD_REDIS_URL or store.redis_url): each of the ${instances} processes counts rate limits and budgets on its own, so a key's limits are ${instances} times looser.\n`);
+    }
+    return superviseGateways(instances, argv);
+  }
+  const serving = await openGateway(config);
+  if (typeof serving === 'string') return cannotStart(serving);
+  process.stdout.write(serving.announcement);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    process.stdout.write(`switchyard: ${signal} received, draining ${serving.gateway.inflight} open request(s)…\n`);
+    serving.drain().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return undefined;
+}
+
+interface Serving {
+  gateway: Gateway;
+  /** The start banner, and where the metrics are when they have their own address. */
+  announcement: string;
+  /** Stop taking requests, let the open ones finish, close the gateway. */
+  drain(): Promise<void>;
+}
+
+/** The gateway, listening; or why it cannot start. */
+async function openGateway(config: GatewayConfig, processId?: number): Promise<Serving | string> {
   // Loaded here, not at the top: `start --help` should not load the whole gateway.
   const [{ createGateway }, { createHttpServer, listen, drainAndClose }] = await Promise.all([import('../gateway.ts'), import('../server.ts')]);
   // The tokenizer loads on the first prompt over 8 KB (about 30 ms), not at start: 11 MB less idle.
-  let gateway;
+  let gateway: Gateway;
   try {
     gateway = await createGateway(config);
   } catch (err) {
     // Routing config naming a discovered model is checked only once discovery has run.
-    if (err instanceof ConfigError) return cannotStart(err.message);
+    if (err instanceof ConfigError || err instanceof NewerSchemaError) return err.message;
     throw err;
   }
   const server = createHttpServer(gateway);
+  // Which of the processes sharing the port answered: first, so every answer has it.
+  if (processId !== undefined) server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => res.setHeader('x-switchyard-process', String(processId)));
   let address;
   try {
     address = await listen(server, config.host, config.port);
@@ -64,10 +110,10 @@ export async function runStart(argv: string[]): Promise<number | undefined> {
     const why = listenFailure(err as NodeJS.ErrnoException, config);
     if (!why) throw err;
     await gateway.close().catch(() => {});
-    return cannotStart(why);
+    return why;
   }
   const host = address.address.includes(':') ? `[${address.address}]` : address.address;
-  process.stdout.write(banner(gateway.config, `http://${host}:${address.port}`, gateway.catalog.available().length));
+  let announcement = banner(gateway.config, `http://${host}:${address.port}`, gateway.catalog.available().length);
   const metricsAt = config.file.metrics?.listen;
   if (metricsAt) {
     const { createMetricsServer } = await import('../observability/metrics-endpoint.ts');
@@ -75,23 +121,66 @@ export async function runStart(argv: string[]): Promise<number | undefined> {
     const metricsServer = createMetricsServer(gateway);
     try {
       const bound = await listen(metricsServer, metricsHost, metricsPort);
-      process.stdout.write(`Prometheus metrics on http://${metricsHost}:${bound.port}/metrics (no key: keep this address private)\n`);
+      const shared = processId === undefined ? '' : '; each scrape is answered by one of the processes, with its own counters';
+      announcement += `Prometheus metrics on http://${metricsHost}:${bound.port}/metrics (no key: keep this address private${shared})\n`;
     } catch (err) {
       const why = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `${metricsAt} is already in use` : String((err as Error).message);
       process.stderr.write(`switchyard: metrics.listen ${metricsAt}: ${why}; metrics stay on ${'GET /metrics'} with the admin key.\n`);
     }
     metricsServer.unref();
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    process.stdout.write(`switchyard: ${signal} received, draining ${gateway.inflight} open request(s)…\n`);
-    drainAndClose(server, gateway).then(() => process.exit(0), () => process.exit(1));
+  return { gateway, announcement, drain: () => drainAndClose(server, gateway) };
+}
+
+/**
+ * One of the processes of `--instances N`: serve, tell the primary (which prints the
+ * banner once for all), and drain when it says so (or on a signal of our own: Ctrl-C
+ * reaches every process of the terminal's group).
+ */
+async function serveForPrimary(config: GatewayConfig): Promise<number | undefined> {
+  let serving: Serving | undefined;
+  let draining = false;
+  const drain = () => {
+    if (draining) return;
+    draining = true;
+    // Not open yet: nothing in flight to wait for.
+    if (!serving) process.exit(0);
+    serving.drain().then(() => process.exit(0), () => process.exit(1));
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('message', (message) => { if (isDrainOrder(message)) drain(); });
+  process.on('SIGTERM', drain);
+  process.on('SIGINT', drain);
+  let opened: Serving | string;
+  try {
+    opened = await openGateway(config, gatewayProcessId());
+  } catch (err) {
+    opened = err instanceof Error ? err.message : String(err);
+  }
+  if (typeof opened === 'string') {
+    await report({ switchyard: 'failed', message: opened });
+    return 1;
+  }
+  serving = opened;
+  await report({ switchyard: 'listening', announcement: opened.announcement });
   return undefined;
+}
+
+/** --instances (or SWITCHYARD_INSTANCES): how many gateway processes; 1 unless asked. */
+function instanceCount(flag: string | undefined, env: string | undefined): number {
+  const [value, name] = flag !== undefined ? [flag, '--instances'] : [env, 'SWITCHYARD_INSTANCES'];
+  if (value === undefined || value === '') return 1;
+  const count = Number(value);
+  if (value.trim() === '' || !Number.isInteger(count) || count < 1 || count > MAX_INSTANCES) {
+    throw new ConfigError(`${name} ${value} is not a number of processes: give a whole number from 1 to ${MAX_INSTANCES} (this machine has ${availableParallelism()} CPU cores).`);
+  }
+  return count;
+}
+
+const MAX_INSTANCES = 256;
+
+function sqliteIsOneProcess(instances: number): string {
+  return `--instances ${instances} needs a store the processes share, and the embedded SQLite store belongs to one process. `
+    + 'Point store.postgres_url in switchyard.yaml (or SWITCHYARD_POSTGRES_URL) at PostgreSQL, and store.redis_url (or SWITCHYARD_REDIS_URL) at Redis so rate limits and budgets are counted across the processes; or start one process (--instances 1).';
 }
 
 function cannotStart(message: string): number {

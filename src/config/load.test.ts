@@ -110,3 +110,12 @@ test('without a file each provider comes from its own variables; an unset base U
   assert.deepEqual([providers.get('anthropic')!.baseUrl, providers.get('anthropic')!.origin], ['https://api.anthropic.com', 'api_key from ANTHROPIC_API_KEY, default base_url']);
   assert.equal(providers.get('gemini')!.origin, 'api_key from GOOGLE_API_KEY, default base_url');
 });
+
+test('store.redis_outage: a policy per concern reaches admission; a wrong value names the choices', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-outage-'));
+  writeFileSync(join(dir, 'switchyard.yaml'), 'store:\n  redis_url: redis://127.0.0.1:6379\n  redis_outage:\n    budgets: fail_open\n    rate_limits: fail_closed\n');
+  const config = loadConfig({ env: {}, cwd: dir, flags: {} });
+  assert.deepEqual(config.access.redisOutage, { budgets: 'fail_open', rateLimits: 'fail_closed' });
+  assert.equal(loadConfig({ env: {}, cwd: mkdtempSync(join(tmpdir(), 'sy-outage-')), flags: {} }).access.redisOutage, undefined, 'unset: the defaults');
+  assert.match(bad('store:\n  redis_outage:\n    budgets: ignore\n'), /:3: store\.redis_outage\.budgets: must be fail_closed or fail_open/);
+});

@@ -45,7 +45,7 @@ export interface GatewayConfig {
   gatewayKeys: string[];
   providers: Map<string, ProviderInstance>;
   /** Settings of keys, budgets, limits and the ledger (see src/admin/access.ts). */
-  access: Pick<AccessConfig, 'testKeyModels' | 'modelRateLimits' | 'modelOutputCaps' | 'retentionDays' | 'alertWebhook' | 'postgresSchema' | 'redisPrefix'>;
+  access: Pick<AccessConfig, 'testKeyModels' | 'modelRateLimits' | 'modelOutputCaps' | 'retentionDays' | 'alertWebhook' | 'postgresSchema' | 'redisPrefix' | 'redisOutage'>;
   /** Balancing strategy per model, retry and circuit-breaker policies (src/config/routing.ts). */
   routing: RoutingConfig;
   /** Per model id: the models to try, in order, once all of its deployments failed (chains followed to the end). */
@@ -157,6 +157,7 @@ function resolveConfig({ file, source }: ParsedConfig, env: NodeJS.ProcessEnv, f
       alertWebhook: env.SWITCHYARD_ALERT_WEBHOOK ?? file.budgets?.alert_webhook,
       postgresSchema: env.SWITCHYARD_POSTGRES_SCHEMA ?? file.store?.postgres_schema,
       redisPrefix: env.SWITCHYARD_REDIS_PREFIX ?? file.store?.redis_prefix,
+      redisOutage: redisOutage(file),
     },
     routing,
     fallbacks,
@@ -191,4 +192,14 @@ function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a port number. Use an integer from 0 to 65535.`);
   }
   return value;
+}
+
+/** store.redis_outage as admission takes it (unset concerns keep their defaults). */
+function redisOutage(file: ConfigFile): AccessConfig['redisOutage'] {
+  const outage = file.store?.redis_outage;
+  if (!outage) return undefined;
+  const policy: NonNullable<AccessConfig['redisOutage']> = {};
+  if (outage.budgets) policy.budgets = outage.budgets;
+  if (outage.rate_limits) policy.rateLimits = outage.rate_limits;
+  return policy;
 }

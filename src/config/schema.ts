@@ -195,6 +195,13 @@ export const configSchema = z.strictObject({
     postgres_schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lowercase SQL identifier').optional(),
     redis_url: z.string().optional(),
     redis_prefix: z.string().optional(),
+    /** While Redis is unreachable: refuse with a 503 (fail_closed) or admit uncounted, logged and counted (fail_open). */
+    redis_outage: z.strictObject({
+      /** Default fail_closed: a hard budget is never bypassed by an outage. */
+      budgets: z.enum(['fail_closed', 'fail_open'], { error: 'must be fail_closed or fail_open' }).optional(),
+      /** Default fail_open: requests go on, uncounted, while Redis is away. */
+      rate_limits: z.enum(['fail_closed', 'fail_open'], { error: 'must be fail_closed or fail_open' }).optional(),
+    }).optional(),
   }).optional(),
   budgets: z.strictObject({ timezone: z.string().optional(), alert_webhook: url.optional() }).optional(),
   keys: z.strictObject({
@@ -208,6 +215,21 @@ export const configSchema = z.strictObject({
   metrics: z.strictObject({
     /** host:port of a listener serving only GET /metrics, without a key (on the gateway port it takes the admin key). */
     listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464').optional(),
+  }).optional(),
+  /** An exact-match response cache, opt-in per key or route (src/cache). */
+  cache: z.strictObject({
+    /** How long an answer is served from the cache (default 10m). */
+    ttl: duration.optional(),
+    /** The in-memory cache's size bound (default 64 MB); with Redis (store.redis_url) entries live there, each with its TTL. */
+    max_mb: z.number().positive().optional(),
+    /** Answers larger than this are not cached (default 512 KB). */
+    max_entry_kb: z.number().positive().optional(),
+    /** Keys (id or name) whose requests are cached, each key apart. */
+    keys: z.array(z.string()).min(1).optional(),
+    /** Routes (`auto:faq`) or model ids whose requests are cached, each key apart. */
+    routes: z.array(z.string()).min(1).optional(),
+    /** Routes or model ids whose cached answers every key may get (they are shared on purpose). */
+    shared_routes: z.array(z.string()).min(1).optional(),
   }).optional(),
   /** Human review of answers (SPEC §5). */
   review: z.strictObject({

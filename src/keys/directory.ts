@@ -2,7 +2,10 @@
 // does not read the store per request: at most one read per key per TTL (default 1 s,
 // which is also how long a revoke made by another process takes to bite). Concurrent
 // misses for the same key share one read. Writes made through this process's admin
-// API call invalidate(), so they apply at once here.
+// API call invalidate(), so they apply at once here. While the store cannot be read, the
+// last value read is used (the request is then refused at its reservation, with a 503
+// that names the store, rather than failing here).
+import { GatewayError } from '../canonical/errors.ts';
 import type { Principal } from '../services.ts';
 import type { BudgetRow, KeyRow, Store } from '../store/types.ts';
 
@@ -42,7 +45,7 @@ export class KeyDirectory {
     if (cached && cached.expires > Date.now()) return cached.value;
     let pending = this.loading.get(hash);
     if (!pending) {
-      pending = this.loadByHash(hash).finally(() => this.loading.delete(hash));
+      pending = this.loadByHash(hash).catch((error) => staleOr(cached, error)).finally(() => this.loading.delete(hash));
       this.loading.set(hash, pending);
     }
     return pending;
@@ -56,7 +59,7 @@ export class KeyDirectory {
     const loadingKey = `id:${principal.keyId}`;
     let pending = this.loading.get(loadingKey) as Promise<KeyPolicy> | undefined;
     if (!pending) {
-      pending = this.loadById(principal.keyId, principal).finally(() => this.loading.delete(loadingKey));
+      pending = this.loadById(principal.keyId, principal).catch((error) => staleOr(cached, error)).finally(() => this.loading.delete(loadingKey));
       this.loading.set(loadingKey, pending);
     }
     return pending;
@@ -106,10 +109,11 @@ export class KeyDirectory {
 
   private globalBudgets(): BudgetRow[] | Promise<BudgetRow[]> {
     if (this.global && this.global.expires > Date.now()) return this.global.value;
+    const stale = this.global;
     this.globalLoading ??= this.store.listBudgets('global').then((value) => {
       this.global = { value, expires: Date.now() + this.ttlMs };
       return value;
-    }).finally(() => { this.globalLoading = undefined; });
+    }, (error) => staleOr(stale, error)).finally(() => { this.globalLoading = undefined; });
     return this.globalLoading;
   }
 
@@ -117,6 +121,16 @@ export class KeyDirectory {
     if (map.size >= MAX_ENTRIES) map.clear();
     map.set(key, { value, expires: Date.now() + this.ttlMs });
   }
+}
+
+/** The last value read when the store cannot be read now; without one, a 503 that says so. */
+function staleOr<T>(stale: Cached<T> | undefined, error: unknown): T {
+  if (stale) return stale.value;
+  if (error instanceof GatewayError) throw error;
+  throw new GatewayError({
+    status: 503, type: 'server_error', code: 'store_unavailable',
+    message: `Switchyard could not look up this API key: its store is unavailable. Retry shortly; if it persists, check the gateway's database (GET /readyz reports it).`,
+  });
 }
 
 export function toPrincipal(row: KeyRow): Principal {

@@ -50,9 +50,26 @@ export type RateOutcome =
   | { ok: true; states: RateState[] }
   | { ok: false; index: number; kind: 'rate' | 'slot'; retryAfterMs: number; states: RateState[] };
 
+/**
+ * What admission does when the counters (Redis) cannot be reached, per concern: refuse
+ * the request (fail_closed) or let it through uncounted (fail_open), logged and counted.
+ */
+export interface OutagePolicy {
+  budgets: 'fail_closed' | 'fail_open';
+  rateLimits: 'fail_closed' | 'fail_open';
+}
+
+export const DEFAULT_OUTAGE_POLICY: OutagePolicy = { budgets: 'fail_closed', rateLimits: 'fail_open' };
+
 export interface Counters {
   /** True when other processes see the same counters (Redis). */
   readonly shared: boolean;
+  /** Where the counters live, for messages ("Redis at 127.0.0.1:6379"); never with credentials. */
+  readonly location?: string;
+  /** Whether the counters are connected now (no round trip); in-process counters always are. */
+  available?(): boolean;
+  /** Whether the counters answer now (a bounded round trip), for readiness. */
+  reachable?(): Promise<boolean>;
   /** Reserve every charge or none; refuses when a hard charge would pass its limit. */
   reserve(charges: BudgetCharge[], seed: Seeder): Promise<BudgetOutcome>;
   /**

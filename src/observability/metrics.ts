@@ -53,6 +53,10 @@ export interface ScrapeSources {
   refusalsBeforeAuth?: () => Record<string, number>;
   ledgerQueueDepth?: () => number;
   breakers?: () => Promise<Array<{ deployment: string; model: string; state: string }>>;
+  /** Requests admitted uncounted while Redis was unreachable (fail_open), per concern, since start. */
+  redisFailOpen?: () => Record<string, number>;
+  /** Settlements and request rows held in memory while the store is unreachable. */
+  storeBufferedWrites?: () => number;
 }
 
 const REFUSAL_REASONS: Readonly<Record<string, string>> = {
@@ -78,6 +82,10 @@ export class GatewayMetrics {
   private readonly fallbacks: Counter<string>;
   private readonly escalations: Counter<string>;
   private readonly decisions: Counter<string>;
+  private readonly cacheLookups: Counter<string>;
+  private readonly cacheSaved: Counter<string>;
+  private readonly reviews: Counter<string>;
+  private readonly reviewDecisions: Counter<string>;
   private readonly children = new Map<string, unknown>();
   private readonly series = new Map<string, RequestSeries>();
   private readonly keys = new Set<string>();
@@ -94,6 +102,10 @@ export class GatewayMetrics {
     this.fallbacks = new Counter({ name: 'switchyard_fallbacks_total', help: 'Requests answered by another model than the first one tried.', labelNames: ['from_model', 'to_model'], registers });
     this.escalations = new Counter({ name: 'switchyard_cascade_escalations_total', help: 'Cascade escalations, by route and the tier escalated from.', labelNames: ['route', 'from_tier'], registers });
     this.decisions = new Counter({ name: 'switchyard_router_decisions_total', help: 'Auto-router decisions, by route and the tier chosen.', labelNames: ['route', 'tier'], registers });
+    this.cacheLookups = new Counter({ name: 'switchyard_cache_requests_total', help: 'Requests the response cache applied to, by result (hit, miss, refresh).', labelNames: ['result'], registers });
+    this.cacheSaved = new Counter({ name: 'switchyard_cache_saved_usd_total', help: 'What cache hits saved: the cost of the answers when they were made, in US dollars.', registers });
+    this.reviews = new Counter({ name: 'switchyard_reviews_total', help: 'Requests put under human review, by mode (hold, after) and rule.', labelNames: ['mode', 'rule'], registers });
+    this.reviewDecisions = new Counter({ name: 'switchyard_review_decisions_total', help: 'Reviews decided, by outcome (approved, edited, rejected, expired).', labelNames: ['status'], registers });
     new Gauge({
       name: 'switchyard_unauthenticated_refusals', help: 'Requests refused before authentication (no ledger row), by reason code, since start.', labelNames: ['code'], registers,
       collect() {
@@ -105,6 +117,19 @@ export class GatewayMetrics {
       name: 'switchyard_ledger_queue_depth', help: 'Ledger writes waiting for the store.', registers,
       collect() {
         this.set(sources.ledgerQueueDepth?.() ?? 0);
+      },
+    });
+    new Counter({
+      name: 'switchyard_redis_fail_open_total', help: 'Requests let through without their counters while Redis was unreachable (store.redis_outage: fail_open), by concern (budgets, rate_limits).', labelNames: ['concern'], registers,
+      collect() {
+        this.reset();
+        for (const [concern, n] of Object.entries(sources.redisFailOpen?.() ?? {})) this.inc({ concern }, n);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_store_buffered_writes', help: 'Settlements and request rows held in memory until the store (PostgreSQL) is reachable again.', registers,
+      collect() {
+        this.set(sources.storeBufferedWrites?.() ?? 0);
       },
     });
     new Gauge({
@@ -184,6 +209,20 @@ export class GatewayMetrics {
 
   observeEscalation(route: string, fromTier: string): void {
     this.counter(this.escalations, `e\u0001${route}\u0001${fromTier}`, [route, fromTier]).inc();
+  }
+
+  observeCache(result: 'hit' | 'miss' | 'refresh', savedUsd = 0): void {
+    this.counter(this.cacheLookups, `c\u0001${result}`, [result]).inc();
+    if (result === 'hit' && savedUsd > 0) this.cacheSaved.inc(savedUsd);
+  }
+
+  /** A review opened (rule names come from config, plus `metadata`: bounded). */
+  observeReview(mode: string, rule: string): void {
+    this.counter(this.reviews, `r\u0001${mode}\u0001${rule}`, [mode, rule]).inc();
+  }
+
+  observeReviewDecision(status: string): void {
+    this.counter(this.reviewDecisions, `d\u0001${status}`, [status]).inc();
   }
 
   observeDecision(route: string, tier: string): void {

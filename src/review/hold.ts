@@ -1,7 +1,9 @@
 // Review around the model call, as the outermost wrapper (src/invoke.ts): a request a
 // rule could put under review has its whole answer read first (nothing reaches the
 // client), then, if a rule applies:
-//   after — the review is stored and the answer goes out at once;
+//   after — the review is stored and the answer goes out at once (a stream that only an
+//           `after` rule applies to is not read first: it streams as it comes, and is
+//           queued from what the client got);
 //   hold  — the review is stored with the answer, and the request waits for the
 //           decision (a stream gets its SSE head and keep-alive comments meanwhile), or,
 //           with `Prefer: respond-async`, is answered 202 with the review's URL.
@@ -11,7 +13,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError, invalidField } from '../canonical/errors.ts';
 import type { CanonicalRequest, CanonicalResponse, Usage } from '../canonical/types.ts';
 import { costFor } from '../account.ts';
-import type { CallState } from '../call-state.ts';
+import type { CallResult, CallState } from '../call-state.ts';
 import type { Gateway } from '../gateway.ts';
 import type { InvokeWrapper, Outcome } from '../invoke.ts';
 import { newId } from '../keys/secret.ts';
@@ -77,15 +79,33 @@ export function reviewContext(gateway: Gateway, state: CallState, request: Canon
     principal: state.principal!, route: route.auto?.spec.name, tier: route.auto?.tier ?? route.model.tier, model: route.model, metadata: request.metadata,
   }, asked);
   if (!before.matched && before.onAnswer.length === 0) return undefined;
+  if (request.stream && before.matched?.rule.mode === 'after' && before.onAnswer.length === 0) {
+    // Nothing waits on this answer: it streams as it comes, and is queued from what the client got.
+    const id = newId('rev');
+    state.res.setHeader('x-switchyard-review-id', id);
+    state.captureAnswer = true;
+    state.reviewAfterStream = { id, open: (result) => openAfterStream(gateway, service, state, request, body, before.matched!, id, result) };
+    return undefined;
+  }
   return { before, review: (match, outcome) => openReview(gateway, service, state, request, body, match, outcome) };
 }
 
-async function openReview(gateway: Gateway, service: ReviewService, state: CallState, request: CanonicalRequest, body: Record<string, unknown>, match: Match, outcome: Answered): Promise<Outcome> {
+/** The review of a streamed `after` answer, from the answer as the client got it. */
+async function openAfterStream(gateway: Gateway, service: ReviewService, state: CallState, request: CanonicalRequest, body: Record<string, unknown>, match: Match, id: string, result: CallResult): Promise<void> {
+  if (result.status !== 200 || !result.model) return;
+  const captured = result.answer ?? {};
+  const content: CanonicalResponse['content'] = [{ type: 'text', text: captured.text ?? '' }];
+  (captured.toolCalls ?? []).forEach((call, i) => content.push({ type: 'tool_call', id: `call_${i}`, name: call.name, arguments: call.arguments }));
+  const response: CanonicalResponse = { id: state.requestId, model: result.model.id, created: Math.floor(Date.now() / 1000), content, finishReason: 'stop', usage: result.usage };
+  const row = reviewRow(gateway, state, request, body, match, id, result.model.id, storedAnswer(gateway, state, response), { usage: result.usage, costUsd: result.costUsd });
+  await service.open(row).catch((error) => gateway.log.error({ requestId: state.requestId, review: id, err: error }, 'could not queue a streamed answer for review'));
+}
+
+function reviewRow(gateway: Gateway, state: CallState, request: CanonicalRequest, body: Record<string, unknown>, match: Match, id: string, model: string, answer: CanonicalResponse, spent: { usage: Usage; costUsd: number }): ReviewRow {
   const { rule, reason } = match;
-  const spent = spentOn(outcome);
   const now = Date.now();
-  const row: ReviewRow = {
-    id: newId('rev'),
+  return {
+    id,
     requestId: state.requestId,
     keyId: state.principal!.keyId,
     projectId: state.principal!.projectId ?? null,
@@ -95,12 +115,11 @@ async function openReview(gateway: Gateway, service: ReviewService, state: CallS
     reason: reason.slice(0, 1000),
     endpoint: state.api.endpoint,
     stream: request.stream,
-    model: outcome.model.id,
+    model,
     reservationId: rule.mode === 'hold' ? reservationIdOf(state.admitted) : null,
     onTimeout: rule.onTimeout,
     request: storedRequest(gateway, state, body),
-    // A held answer is kept whole: it is what the client gets once approved.
-    answer: JSON.stringify(rule.mode === 'hold' ? { ...outcome.response, usage: outcome.usage } : storedAnswer(gateway, state, outcome)),
+    answer: JSON.stringify(answer),
     finalAnswer: null,
     usage: spent.usage,
     costUsd: spent.costUsd,
@@ -108,6 +127,13 @@ async function openReview(gateway: Gateway, service: ReviewService, state: CallS
     expiresAt: new Date(now + rule.timeoutMs).toISOString(),
     decidedAt: null, decidedBy: null, decisionReason: null, editedText: null,
   };
+}
+
+async function openReview(gateway: Gateway, service: ReviewService, state: CallState, request: CanonicalRequest, body: Record<string, unknown>, match: Match, outcome: Answered): Promise<Outcome> {
+  const { rule, reason } = match;
+  const whole = { ...outcome.response, usage: outcome.usage };
+  // A held answer is kept whole: it is what the client gets once approved.
+  const row = reviewRow(gateway, state, request, body, match, newId('rev'), outcome.model.id, rule.mode === 'hold' ? whole : storedAnswer(gateway, state, whole), spentOn(outcome));
   state.res.setHeader('x-switchyard-review-id', row.id);
   if (rule.mode === 'after') {
     await service.open(row);
@@ -134,6 +160,7 @@ async function waitForDecision(service: ReviewService, state: CallState, request
   } catch (err) {
     // The client left (the review goes on, the reservation with it) or the gateway is stopping.
     const error = err instanceof GatewayError ? err : new GatewayError({ status: 499, type: 'invalid_request_error', code: 'client_closed', message: 'The client closed the connection while the answer was held for review.' });
+    endStreamWith(state, request, outcome, error);
     return { ...outcome, kind: 'failed', error, usage: outcome.usage };
   } finally {
     clearInterval(keepalive);
@@ -144,11 +171,16 @@ async function waitForDecision(service: ReviewService, state: CallState, request
     return { ...outcome, response, notes };
   }
   const error = reviewRefused(decided);
-  if (res.headersSent && !res.writableEnded) {
-    res.write(state.api.encoder(request, outcome.model.id, {}).encode({ type: 'error', error }));
-    res.end();
-  }
+  endStreamWith(state, request, outcome, error);
   return { ...outcome, kind: 'failed', error, usage: outcome.usage, notes };
+}
+
+/** A held stream whose head went out ends with the error as an event of its own format (the SDKs raise it). */
+function endStreamWith(state: CallState, request: CanonicalRequest, outcome: Answered, error: GatewayError): void {
+  const { res } = state;
+  if (!res.headersSent || res.writableEnded || res.destroyed) return;
+  res.write(state.api.encoder(request, outcome.model.id, {}).encode({ type: 'error', error }));
+  res.end();
 }
 
 /** The error a client gets for a rejected review, or one that expired under `on_timeout: reject`. */
@@ -196,8 +228,7 @@ function storedRequest(gateway: Gateway, state: CallState, body: Record<string, 
 }
 
 /** An after-mode answer has reached the client already: it is kept under the body policy, like the request log's. */
-function storedAnswer(gateway: Gateway, state: CallState, outcome: Answered): CanonicalResponse {
-  const answer = { ...outcome.response, usage: outcome.usage };
+function storedAnswer(gateway: Gateway, state: CallState, answer: CanonicalResponse): CanonicalResponse {
   if (state.bodyPolicy !== 'redacted') return answer;
   const kept = gateway.bodies.keep('redacted', answer, undefined).request;
   try {

@@ -23,8 +23,12 @@ export interface ReviewServiceOptions {
   settings: ReviewSettings;
   log: Logger;
   callPro?: ProCall;
+  /** Log the pro tier's call on an expired review as a request row of its own (so usage and spend agree). */
+  recordPro?: (row: ReviewRow, answer: Awaited<ReturnType<ProCall>>, latencyMs: number) => void;
   /** Settle a reservation taken by a process that has stopped (AccessAdmission.settleAdopted). */
   settleAdopted: (reservationId: string, costUnits: number) => Promise<boolean>;
+  /** Counts reviews opened and decided (src/observability/metrics.ts). */
+  metrics?: { observeReview(mode: string, rule: string): void; observeReviewDecision(status: string): void };
   /** How often due reviews and decisions made elsewhere are looked for (default 1 s). */
   sweepMs?: number;
 }
@@ -44,6 +48,8 @@ export class ReviewService {
   private readonly log: Logger;
   private readonly callPro?: ProCall;
   private readonly settleAdopted: ReviewServiceOptions['settleAdopted'];
+  private readonly recordPro?: ReviewServiceOptions['recordPro'];
+  private readonly metrics?: ReviewServiceOptions['metrics'];
   private readonly held = new Map<string, Held>();
   private readonly timer: NodeJS.Timeout;
   private sweeping?: Promise<void>;
@@ -56,6 +62,8 @@ export class ReviewService {
     this.log = options.log;
     this.callPro = options.callPro;
     this.settleAdopted = options.settleAdopted;
+    this.recordPro = options.recordPro;
+    this.metrics = options.metrics;
     this.timer = setInterval(() => { this.sweep(); }, options.sweepMs ?? 1000);
     this.timer.unref();
   }
@@ -64,6 +72,7 @@ export class ReviewService {
   async open(row: ReviewRow, admitted?: Admitted): Promise<void> {
     await this.store.insertReview(row);
     if (row.mode === 'hold') this.held.set(row.id, { admitted, waiters: [] });
+    this.metrics?.observeReview(row.mode, row.rule);
     this.log.info({ review: row.id, requestId: row.requestId, mode: row.mode, rule: row.rule }, 'request under review');
   }
 
@@ -89,6 +98,7 @@ export class ReviewService {
 
   /** A decision was made here (the admin API): settle, wake, notify. */
   decidedHere(row: ReviewRow): void {
+    this.metrics?.observeReviewDecision(row.status);
     this.settleAndWake(row);
     this.notify(row);
   }
@@ -140,7 +150,9 @@ export class ReviewService {
       if (!pro) patch.decisionReason += ' (no pro-tier model can be called: rejected)';
       else {
         try {
+          const startedAt = performance.now();
           const answer = await pro(row);
+          this.recordPro?.(row, answer, performance.now() - startedAt);
           patch.finalAnswer = JSON.stringify(answer.response);
           patch.usage = sumUsage(row.usage, answer.usage);
           patch.costUsd = row.costUsd + answer.costUsd;
@@ -155,6 +167,7 @@ export class ReviewService {
     const decided = await this.store.decideReview(row.id, patch);
     if (!decided) return;
     this.log.info({ review: row.id, onTimeout: row.onTimeout, rule: rule?.name }, 'review expired');
+    this.metrics?.observeReviewDecision(decided.status);
     this.settleAndWake(decided);
     this.notify(decided);
   }

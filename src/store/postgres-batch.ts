@@ -29,6 +29,24 @@ export function isRowError(error: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
+/**
+ * PostgreSQL cannot be reached or cannot answer (refused, reset, timed out, shutting
+ * down, out of connections), as opposed to refusing a row or a bug in a statement: the
+ * same write can succeed once it is back.
+ */
+export function isUnreachable(error: unknown): boolean {
+  if (isRowError(error)) return false;
+  const code = (error as { code?: unknown } | null)?.code;
+  // pg's own errors (connection terminated, connect or query timeout) carry no code.
+  if (typeof code !== 'string') return true;
+  return /^E[A-Z]+$/.test(code) || /^(08|53|57|58)/.test(code);
+}
+
+/**
+ * Every statement is safe to run again after a commit whose outcome was not heard (the
+ * connection broke during COMMIT): a closed reservation is not closed (nor booked) twice,
+ * a request row or body already there (same request id and attempt) is skipped.
+ */
 export async function writeBatch(client: pg.PoolClient, ops: WriteOp[], timezone: string, perRow: boolean): Promise<BatchOutcome> {
   const outcome: BatchOutcome = { closed: new Set(), failed: new Map(), dropped: [] };
   const reserves: ReserveOp[] = [];

@@ -1,16 +1,20 @@
 // The shared store for several gateway processes: PostgreSQL via `pg`. Same tables and
 // group commit as SQLite; a batch is a handful of statements in one transaction
-// (bulk inserts from a JSON parameter), whatever its size.
+// (bulk inserts from a JSON parameter), whatever its size. When PostgreSQL cannot be
+// reached, a reservation fails at once (its request is refused: it cannot be made
+// durable), while settlements and request rows are held in memory (bounded) and written
+// once it is back, by the same idempotent batch.
 import pg from 'pg';
 import type { LedgerEntry } from '../services.ts';
-import { isRowError, writeBatch, type BatchOutcome } from './postgres-batch.ts';
+import { isRowError, isUnreachable, writeBatch, type BatchOutcome } from './postgres-batch.ts';
 import { PostgresInstanceLocks } from './postgres-instance-lock.ts';
-import { schemaStatements } from './schema.ts';
+import { migratePostgres } from './postgres-migrate.ts';
 import {
   budgetColumns, decisionColumns, DUE_REVIEWS_SQL, encodeCursor, HELD_RESERVATIONS_SQL, LEASE_REVIEW_SQL, keyColumns, requestsQuery, reviewColumns, reviewPage, reviewsQuery, spendQuery, toReviewRow,
   toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toStoredBodies, toUsageRow, usageQuery,
 } from './rows.ts';
 import { WriteQueue, type WriteOp, type WriteQueueOptions } from './write-queue.ts';
+import { queryStats, type StatsQuery, type StatsResult } from './stats.ts';
 import type { ReviewDecisionPatch, ReviewPage, ReviewQuery, ReviewRow } from '../review/types.ts';
 import type {
   BudgetPatch, BudgetRow, BudgetScope, InstanceRow, KeyPatch, KeyRow, ProjectPatch, ProjectRow, RequestPage, RequestQuery, RequestRow, StoredBodiesRow,
@@ -23,9 +27,17 @@ export interface PostgresStoreOptions extends WriteQueueOptions {
   schema?: string;
   timezone?: string;
   poolSize?: number;
+  /** Longest wait for a connection (default 3000 ms), so a PostgreSQL that is down is reported fast. */
+  connectTimeoutMs?: number;
+  /** Longest wait for a statement's answer on the request path and in write batches (default 5000 ms; a whole batch, twice that). */
+  queryTimeoutMs?: number;
+  /** Settlements and request rows held while PostgreSQL is unreachable (default 100 000); beyond, the oldest rows are dropped. */
+  maxBufferedWrites?: number;
 }
 
 type Row = Record<string, unknown>;
+const BUFFER_WARN_MS = 10_000;
+const BUFFER_RETRY_MS = 1000;
 const dollar = (n: number) => `$${n}`;
 
 export class PostgresStore implements Store {
@@ -36,9 +48,26 @@ export class PostgresStore implements Store {
   private readonly onError: (message: string, error: unknown) => void;
   private readonly locks: PostgresInstanceLocks;
   private closed = false;
+  /** "PostgreSQL at host:port/db", for messages (never the credentials). */
+  readonly location: string;
+  private readonly queryTimeoutMs: number;
+  private readonly maxBuffered: number;
+  private readonly onWarn: (message: string, fields: Record<string, unknown>) => void;
+  /** Settlements and request rows that could not be written while PostgreSQL was unreachable. */
+  private readonly buffered: WriteOp[] = [];
+  private bufferWarnedAt = 0;
+  /** Buffered writes being tried right now (still counted as buffered). */
+  private flushing = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Commits one at a time: the write queue's batches and the retries of the buffer. */
+  private committing: Promise<void> = Promise.resolve();
 
   private constructor(pool: pg.Pool, options: PostgresStoreOptions) {
     this.pool = pool;
+    this.location = postgresLocation(options.url);
+    this.queryTimeoutMs = options.queryTimeoutMs ?? 5000;
+    this.maxBuffered = options.maxBufferedWrites ?? 100_000;
+    this.onWarn = options.onWarn ?? (() => {});
     this.onError = options.onError ?? (() => {});
     this.locks = new PostgresInstanceLocks(options.url, options.schema ?? 'public', pool, this.onError);
     this.timezone = options.timezone ?? 'UTC';
@@ -49,17 +78,16 @@ export class PostgresStore implements Store {
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const schema = options.schema ?? 'public';
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid PostgreSQL schema name '${schema}': use lower-case letters, digits and _.`);
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 8, options: `-c search_path=${schema}` });
+    const pool = new pg.Pool({
+      connectionString: options.url, max: options.poolSize ?? 8, options: `-c search_path=${schema}`,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 3000, keepAlive: true, keepAliveInitialDelayMillis: 10_000,
+    });
     pool.on('error', () => { /* an idle client died; the pool replaces it */ });
     try {
       const client = await pool.connect();
       try {
-        // Concurrent first starts race on CREATE ... IF NOT EXISTS; one lock serializes them.
-        await client.query('SELECT pg_advisory_lock(8015001)');
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-        for (const statement of schemaStatements('postgres')) await client.query(statement);
+        await migratePostgres(client, schema);
       } finally {
-        await client.query('SELECT pg_advisory_unlock(8015001)').catch(() => {});
         client.release();
       }
     } catch (error) {
@@ -70,7 +98,7 @@ export class PostgresStore implements Store {
   }
 
   private async rows(sql: string, params: unknown[] = []): Promise<Row[]> {
-    return (await this.pool.query(sql, params)).rows as Row[];
+    return (await this.pool.query(timed(sql, params, this.queryTimeoutMs))).rows as Row[];
   }
 
   // --- keys ---
@@ -234,8 +262,112 @@ export class PostgresStore implements Store {
     return this.writes.ledger(entries);
   }
 
-  private async commit(ops: WriteOp[]): Promise<void> {
+  /** Settlements and request rows waiting for PostgreSQL to come back. */
+  bufferedWrites(): number {
+    return this.buffered.length + this.flushing;
+  }
+
+  /** Whether PostgreSQL answers now (a bounded `SELECT 1`), for readiness. */
+  async ping(timeoutMs = 2000): Promise<boolean> {
+    try {
+      // The connection wait counts too: a hung link answers within timeoutMs.
+      await withDeadline(this.pool.query(timed('SELECT 1', [], timeoutMs)), timeoutMs, noop);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The write queue's batch: after what is buffered, or buffered too while PostgreSQL is unreachable. */
+  private commit(ops: WriteOp[]): Promise<void> {
+    const run = this.committing.then(() => this.commitOrHold(ops));
+    this.committing = run.catch(() => {});
+    return run;
+  }
+
+  private async commitOrHold(ops: WriteOp[]): Promise<void> {
     if (this.closed) throw new Error('store is closed');
+    // What waits from an outage goes first, in its own transaction: a failure of the new
+    // batch (a bad row) must not make the buffer wait longer.
+    let down: unknown;
+    if (this.buffered.length > 0) down = await this.flushBuffered();
+    if (ops.length === 0) return;
+    if (down === undefined) {
+      try {
+        await this.commitBatch(ops);
+        return;
+      } catch (error) {
+        if (!isUnreachable(error)) throw error;
+        down = error;
+      }
+    }
+    this.hold(ops, down);
+  }
+
+  /** Write the buffer; undefined when done, else the error that shows PostgreSQL is still unreachable. */
+  private async flushBuffered(): Promise<unknown> {
+    const batch = this.buffered.splice(0);
+    this.flushing = batch.length;
+    try {
+      await this.commitBatch(batch);
+    } catch (error) {
+      this.flushing = 0;
+      if (isUnreachable(error)) {
+        this.buffered.unshift(...batch);
+        this.scheduleRetry();
+        return error;
+      }
+      for (const op of batch) op.reject(error);
+      this.onError(`${batch.length} buffered writes failed when ${this.location} was back; they are lost`, error);
+      return undefined;
+    }
+    this.flushing = 0;
+    this.onWarn(`${this.location} is reachable again; wrote the settlements and request rows held meanwhile`, { writes: batch.length });
+    this.bufferWarnedAt = 0;
+    return undefined;
+  }
+
+  /**
+   * PostgreSQL is unreachable: a reservation fails now (its request is refused, and a
+   * release is buffered in case its commit did land), the rest waits in the buffer.
+   */
+  private hold(ops: WriteOp[], error: unknown): void {
+    for (const op of ops) {
+      if (op.kind !== 'reserve') {
+        this.buffered.push(op);
+        continue;
+      }
+      op.reject(error);
+      this.buffered.push({ kind: 'finish', id: op.row.id, status: 'released', units: 0, resolve: noop, reject: noop, tries: 0 });
+    }
+    let dropped = 0;
+    while (this.buffered.length > this.maxBuffered) {
+      const index = this.buffered.findIndex((op) => op.kind === 'ledger');
+      const [op] = this.buffered.splice(index < 0 ? 0 : index, 1);
+      op.reject(new Error(`${this.location} has been unreachable for too long: the write buffer is full`));
+      dropped++;
+    }
+    if (dropped > 0) this.onError(`dropped ${dropped} buffered writes: the buffer of ${this.maxBuffered} is full while ${this.location} is unreachable`, error);
+    const now = Date.now();
+    if (now - this.bufferWarnedAt >= BUFFER_WARN_MS) {
+      this.bufferWarnedAt = now;
+      this.onWarn(`${this.location} is unreachable: holding settlements and request rows in memory until it returns; new paid requests are refused`, {
+        buffered: this.buffered.length, max: this.maxBuffered, error: errorMessage(error),
+      });
+    }
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.buffered.length > 0) void this.commit([]).catch(noop);
+    }, BUFFER_RETRY_MS);
+    this.retryTimer.unref();
+  }
+
+  private async commitBatch(ops: WriteOp[]): Promise<void> {
     let outcome: BatchOutcome;
     try {
       outcome = await this.transaction((client) => writeBatch(client, ops, this.timezone, false));
@@ -268,6 +400,10 @@ export class PostgresStore implements Store {
     const more = rows.length > query.limit;
     if (more) rows.length = query.limit;
     return { rows, nextCursor: more ? encodeCursor(rows[rows.length - 1]) : null };
+  }
+
+  async stats(query: StatsQuery): Promise<StatsResult> {
+    return queryStats('postgres', (sql, params) => this.rows(sql, params), query);
   }
 
   async requestDetail(requestId: string): Promise<{ rows: RequestRow[]; bodies: StoredBodiesRow | null }> {
@@ -324,14 +460,26 @@ export class PostgresStore implements Store {
     return 0;
   }
 
-  flush(): Promise<void> {
-    return this.writes.flush();
+  /** Commit what is queued and what is buffered; fails while PostgreSQL is unreachable (the writes stay buffered). */
+  async flush(): Promise<void> {
+    await this.writes.flush();
+    if (this.buffered.length === 0) return;
+    await this.commit([]);
+    if (this.buffered.length > 0) throw new Error(`${this.location} is unreachable: ${this.buffered.length} writes are waiting for it`);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     await this.writes.flush();
+    if (this.buffered.length > 0) await this.commit([]).catch(noop);
     this.closed = true;
+    clearTimeout(this.retryTimer);
+    if (this.buffered.length > 0) {
+      const lost = this.buffered.splice(0);
+      const error = new Error(`${this.location} was unreachable when the gateway stopped`);
+      for (const op of lost) op.reject(error);
+      this.onError(`${lost.length} settlements and request rows could not be written before closing; their reservations are billed at their worst case by the next start`, error);
+    }
     await this.locks.releaseAll();
     await this.pool.end();
   }
@@ -354,16 +502,61 @@ export class PostgresStore implements Store {
 
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    let released = false;
+    // A socket error while checked out is the query's to report; without a listener it would crash the process.
+    client.on('error', noop);
+    // A connection that failed or hung is closed, not given back to the pool.
+    const release = (error?: Error) => {
+      if (released) return;
+      released = true;
+      if (!error) client.off('error', noop);
+      client.release(error);
+    };
+    const limit = this.queryTimeoutMs * 2;
     try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
+      await client.query(timed('BEGIN', [], this.queryTimeoutMs));
+      const result = await withDeadline(work(client), limit, () => release(new Error(`a write transaction on ${this.location} took over ${limit} ms`)));
+      await client.query(timed('COMMIT', [], this.queryTimeoutMs));
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
+      if (isUnreachable(error)) release(error instanceof Error ? error : new Error(String(error)));
+      else if (!released) await client.query(timed('ROLLBACK', [], this.queryTimeoutMs)).catch(() => {});
       throw error;
     } finally {
-      client.release();
+      release();
     }
   }
+}
+
+function noop(): void {}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** host:port/database of a PostgreSQL URL, without its credentials. */
+export function postgresLocation(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `PostgreSQL at ${parsed.hostname || 'localhost'}:${parsed.port || '5432'}${parsed.pathname.length > 1 ? parsed.pathname : ''}`;
+  } catch {
+    return 'PostgreSQL';
+  }
+}
+
+/** A statement with a client-side limit on the wait for its answer (pg's query_timeout). */
+function timed(text: string, values: unknown[], ms: number): pg.QueryConfig {
+  return { text, values, query_timeout: ms } as pg.QueryConfig;
+}
+
+/** `work`, or a rejection after `ms` (calling `onTimeout` first). */
+function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new Error(`timed out after ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

@@ -111,7 +111,7 @@ function usageColumns(rand: () => number, attempt: number, status: number): Row 
     attempt, provider: 'openai', deployment_id: null, route: null, stream: rand() < 0.4 ? 1 : 0, status,
     error_code: ok ? null : `http_${status}`, input_tokens: input, cached_input_tokens: 0, cache_write_tokens: 0,
     output_tokens: output, reasoning_tokens: 0, cost_usd: (input * 0.25 + output * 2) / 1e6,
-    latency_ms: Math.floor(100 + rand() * 3000), ttft_ms: null,
+    latency_ms: Math.floor(100 + rand() * 3000), ttft_ms: null, cache: null, saved_usd: null,
   };
 }
 

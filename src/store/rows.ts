@@ -197,6 +197,8 @@ export function ledgerColumns(entry: LedgerEntry, day: string, booleanAsInt: boo
     cost_usd: entry.costUsd,
     latency_ms: Math.round(entry.latencyMs),
     ttft_ms: entry.ttftMs === undefined ? null : Math.round(entry.ttftMs),
+    cache: entry.cache ?? null,
+    saved_usd: entry.savedUsd ?? null,
   };
 }
 
@@ -257,6 +259,8 @@ export function toRequestRow(raw: Raw): RequestRow {
     cost_usd: Number(raw.cost_usd),
     latency_ms: Number(raw.latency_ms),
     ttft_ms: raw.ttft_ms === null || raw.ttft_ms === undefined ? null : Number(raw.ttft_ms),
+    cache: textOrNull(raw.cache) as RequestRow['cache'],
+    saved_usd: raw.saved_usd === null || raw.saved_usd === undefined ? null : Number(raw.saved_usd),
   };
 }
 

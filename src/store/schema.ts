@@ -7,9 +7,28 @@
 
 export type Dialect = 'sqlite' | 'postgres';
 
+/**
+ * The version of the tables this build creates, stored in the database (PostgreSQL:
+ * schema_version, SQLite: PRAGMA user_version) when it migrates. Raise it with any change
+ * an older build could not work with; a database at a higher version is refused on open.
+ */
+export const SCHEMA_VERSION = 1;
+
+/** A database migrated by a newer build than this one: opening it could corrupt what that build wrote. */
+export class NewerSchemaError extends Error {
+  readonly found: number;
+
+  constructor(database: string, found: number) {
+    super(`${database}: this database was migrated by a newer Switchyard (schema ${found}, this build knows ${SCHEMA_VERSION}): upgrade the gateway, or point it at another database.`);
+    this.name = 'NewerSchemaError';
+    this.found = found;
+  }
+}
+
 /** Columns added after the first schema, per table: [name, type]. Old databases get them on open. */
 export const ADDED_COLUMNS = {
-  requests: [['route_name', 'TEXT'], ['tier', 'TEXT']],
+  // cache: hit / miss / refresh of the response cache; saved_usd: what a hit saved.
+  requests: [['route_name', 'TEXT'], ['tier', 'TEXT'], ['cache', 'TEXT'], ['saved_usd', 'DOUBLE PRECISION']],
   // The key's admin API role (admin, reviewer, viewer); null: none, the data plane only.
   keys: [['role', 'TEXT']],
 } as const satisfies Record<string, ReadonlyArray<readonly [string, string]>>;
@@ -68,7 +87,7 @@ export function schemaStatements(dialect: Dialect, existing: ExistingColumns = {
       model_used TEXT, provider TEXT, deployment_id TEXT, route TEXT, stream ${bool} NOT NULL,
       status INTEGER NOT NULL, error_code TEXT, input_tokens ${big} NOT NULL, cached_input_tokens ${big} NOT NULL,
       cache_write_tokens ${big} NOT NULL, output_tokens ${big} NOT NULL, reasoning_tokens ${big} NOT NULL,
-      cost_usd ${money} NOT NULL, latency_ms INTEGER NOT NULL, ttft_ms INTEGER, route_name TEXT, tier TEXT,
+      cost_usd ${money} NOT NULL, latency_ms INTEGER NOT NULL, ttft_ms INTEGER, route_name TEXT, tier TEXT, cache TEXT, saved_usd ${money},
       PRIMARY KEY (request_id, attempt))`,
     ...addedColumnStatements(dialect, 'requests', existing.requests),
     ...requestIndexStatements(),

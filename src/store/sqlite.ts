@@ -8,7 +8,7 @@
 // replays the journals of dead ones (recoverJournals).
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import type { LedgerEntry } from '../services.ts';
-import { ADDED_COLUMNS, schemaStatements, type ExistingColumns, type UpgradedTable } from './schema.ts';
+import { ADDED_COLUMNS, NewerSchemaError, SCHEMA_VERSION, schemaStatements, type ExistingColumns, type UpgradedTable } from './schema.ts';
 import {
   budgetColumns, decisionColumns, DUE_REVIEWS_SQL, HELD_RESERVATIONS_SQL, LEASE_REVIEW_SQL, keyColumns, requestsQuery, reviewColumns, reviewPage, reviewsQuery, spendQuery, toReviewRow,
   toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toStoredBodies, toUsageRow, usageQuery, encodeCursor,
@@ -17,6 +17,7 @@ import { plainOp, WriteQueue, type WriteOp, type WriteQueueOptions } from './wri
 import { SqliteWriter, SqliteWriterThread } from './sqlite-writer.ts';
 import { SqliteInstanceLocks } from './sqlite-instance-lock.ts';
 import { Journal, readDeadSegments, removeSegments } from './journal.ts';
+import { queryStats, type StatsQuery, type StatsResult } from './stats.ts';
 import type { ReviewDecisionPatch, ReviewPage, ReviewQuery, ReviewRow } from '../review/types.ts';
 import type {
   BudgetPatch, BudgetRow, BudgetScope, InstanceRow, KeyPatch, KeyRow, ProjectPatch, ProjectRow, RequestPage, RequestQuery, RequestRow, StoredBodiesRow,
@@ -64,7 +65,12 @@ export class SqliteStore implements Store {
     this.db.exec('PRAGMA journal_mode = WAL');
     this.db.exec('PRAGMA synchronous = NORMAL');
     this.db.exec('PRAGMA busy_timeout = 5000');
-    this.migrate();
+    try {
+      this.migrate();
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
     this.writer = this.path === ':memory:' || options.writerThread === false
       ? new SqliteWriter(this.db, this.timezone)
       : new SqliteWriterThread(this.path, this.timezone);
@@ -76,15 +82,20 @@ export class SqliteStore implements Store {
   /**
    * Create the tables, or bring an existing file's up to date (added columns, new indexes),
    * in one transaction: two processes opening an old file at once must not both add a column.
+   * The file's user_version says which build migrated it last (0: none, or one before versions);
+   * a newer one's file is refused untouched.
    */
   private migrate(): void {
     this.transaction(() => {
+      const found = Number((this.db.prepare('PRAGMA user_version').get() as Row).user_version);
+      if (found > SCHEMA_VERSION) throw new NewerSchemaError(`SQLite file ${this.path}`, found);
       const existing: ExistingColumns = {};
       for (const table of Object.keys(ADDED_COLUMNS) as UpgradedTable[]) {
         const columns = this.db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as Row[];
         existing[table] = new Set(columns.map((c) => String(c.name)));
       }
       for (const statement of schemaStatements('sqlite', existing)) this.db.exec(statement);
+      if (found < SCHEMA_VERSION) this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     });
   }
 
@@ -282,6 +293,10 @@ export class SqliteStore implements Store {
     const more = rows.length > query.limit;
     if (more) rows.length = query.limit;
     return { rows, nextCursor: more ? encodeCursor(rows[rows.length - 1]) : null };
+  }
+
+  async stats(query: StatsQuery): Promise<StatsResult> {
+    return queryStats('sqlite', (sql, params) => this.db.prepare(sql).all(...(params as SQLInputValue[])) as Row[], query);
   }
 
   async requestDetail(requestId: string): Promise<{ rows: RequestRow[]; bodies: StoredBodiesRow | null }> {

@@ -6,6 +6,7 @@
 import type { LedgerEntry } from '../services.ts';
 import type { Period } from '../budget/periods.ts';
 import type { KeyRole, ReviewStore } from '../review/types.ts';
+import type { StatsQuery, StatsResult } from './stats.ts';
 
 export type KeyEnv = 'live' | 'test';
 
@@ -211,6 +212,10 @@ export interface RequestRow {
   cost_usd: number;
   latency_ms: number;
   ttft_ms: number | null;
+  /** The response cache: hit (cost 0), miss, refresh; null when the request was not cached. */
+  cache: 'hit' | 'miss' | 'refresh' | null;
+  /** What a cache hit saved. */
+  saved_usd: number | null;
 }
 
 export interface RequestPage {
@@ -273,6 +278,8 @@ export interface Store extends ReviewStore {
   appendLedger(entries: LedgerEntry[]): Promise<void>;
   usage(query: UsageQuery): Promise<UsageRow[]>;
   requests(query: RequestQuery): Promise<RequestPage>;
+  /** The dashboard's numbers over a window, aggregated in the database (stats.ts). */
+  stats(query: StatsQuery): Promise<StatsResult>;
   /** One request: its rows (attempt 0 first) and the bodies its policy kept, if any. */
   requestDetail(requestId: string): Promise<{ rows: RequestRow[]; bodies: StoredBodiesRow | null }>;
   /** Delete up to `batchSize` request rows older than `before`; returns how many. */

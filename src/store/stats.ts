@@ -1,0 +1,262 @@
+// The dashboard's numbers over a time window (GET /admin/stats): requests, errors, cost,
+// tokens and latency percentiles per time bucket, per group (model, tier, key or project)
+// and in total, aggregated in the database. Every query starts with the time range on
+// the requests_recent index (time, request_id, attempt) and keeps attempt-0 rows: one
+// per request, whose cost and tokens are the whole request's.
+//
+// Percentiles: PostgreSQL computes them exactly, percentile_cont over GROUPING SETS, so
+// one scan gives every level (bucket × group, bucket, group, total). SQLite has no
+// percentile aggregate, and fetching every latency of a month (a million values) into
+// the process would cost more than the scan; it returns a histogram instead, grouped in
+// SQL: latencies under 1000 ms exact, above that to three significant digits (1% at
+// most), so a window returns at most a few thousand bins per bucket and group, and the
+// percentiles (interpolated as percentile_cont does) are exact below a second.
+import type { Dialect } from './schema.ts';
+
+export type StatsGroup = 'model' | 'tier' | 'key' | 'project';
+export const STATS_GROUPS: readonly StatsGroup[] = ['model', 'tier', 'key', 'project'];
+
+export interface StatsQuery {
+  /** Window [from, to), ISO times; `to - from` is `buckets × bucketMs`. */
+  from: string;
+  to: string;
+  bucketMs: number;
+  buckets: number;
+  groupBy?: StatsGroup;
+  /** Only requests an auto route chose the model for (route_name set). */
+  autoRouted?: boolean;
+}
+
+/** One cell: a bucket, a group, a bucket of a group, or the window's total. */
+export interface StatsCell {
+  requests: number;
+  errors: number;
+  cost_usd: number;
+  input_tokens: number;
+  cached_input_tokens: number;
+  cache_write_tokens: number;
+  output_tokens: number;
+  /** Requests that went through a cascade, and those of them that escalated at least once. */
+  cascades: number;
+  escalated: number;
+  p50_latency_ms: number | null;
+  p95_latency_ms: number | null;
+  p50_ttft_ms: number | null;
+}
+
+export interface StatsGroupResult {
+  /** The model, tier, key id or project id; null for rows without one (no tier, no project). */
+  key: string | null;
+  totals: StatsCell;
+  buckets: StatsCell[];
+}
+
+export interface StatsResult {
+  totals: StatsCell;
+  /** `buckets` cells, oldest first; bucket i starts at from + i × bucketMs. */
+  buckets: StatsCell[];
+  /** Groups by requests, most first; empty without groupBy. */
+  groups: StatsGroupResult[];
+}
+
+type Row = Record<string, unknown>;
+export type RunSql = (sql: string, params: unknown[]) => Promise<Row[]> | Row[];
+
+const GROUP_SQL: Record<StatsGroup, string> = {
+  model: 'COALESCE(model_used, model_requested)',
+  tier: 'tier',
+  key: 'key_id',
+  project: 'project_id',
+};
+
+const SUMS = [
+  'COUNT(*) AS requests',
+  'SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors',
+  'SUM(cost_usd) AS cost_usd',
+  'SUM(input_tokens) AS input_tokens',
+  'SUM(cached_input_tokens) AS cached_input_tokens',
+  'SUM(cache_write_tokens) AS cache_write_tokens',
+  'SUM(output_tokens) AS output_tokens',
+  // record.ts writes "…; cascade: mini escalated (…); default accepted" into the route column.
+  "SUM(CASE WHEN route LIKE '%cascade:%' THEN 1 ELSE 0 END) AS cascades",
+  "SUM(CASE WHEN route LIKE '%cascade:%escalated%' THEN 1 ELSE 0 END) AS escalated",
+];
+
+export async function queryStats(dialect: Dialect, run: RunSql, query: StatsQuery): Promise<StatsResult> {
+  return dialect === 'postgres' ? postgresStats(run, query) : sqliteStats(run, query);
+}
+
+/** The rows of the window, with their bucket number `b` and group `g`, as a sub-select. */
+function windowRows(dialect: Dialect, query: StatsQuery, columns: string): string {
+  const bucket = dialect === 'postgres'
+    ? 'FLOOR(EXTRACT(EPOCH FROM (time - $1::timestamptz)) * 1000 / $3)::int'
+    : 'CAST((julianday(time) - julianday(?1)) * 86400000.0 / ?3 AS INTEGER)';
+  const group = query.groupBy ? GROUP_SQL[query.groupBy] : 'NULL';
+  const p = dialect === 'postgres' ? (n: number) => `$${n}` : (n: number) => `?${n}`;
+  const auto = query.autoRouted ? ' AND route_name IS NOT NULL' : '';
+  return `SELECT ${bucket} AS b, ${group} AS g, ${columns} FROM requests WHERE time >= ${p(1)} AND time < ${p(2)} AND attempt = 0${auto}`;
+}
+
+const ROW_COLUMNS = 'status, cost_usd, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, route, latency_ms, ttft_ms';
+
+async function postgresStats(run: RunSql, query: StatsQuery): Promise<StatsResult> {
+  const sql = `SELECT b, g, GROUPING(b) AS no_b, GROUPING(g) AS no_g, ${SUMS.join(', ')},
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50_latency_ms,
+      percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_latency_ms,
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY ttft_ms) AS p50_ttft_ms
+    FROM (${windowRows('postgres', query, ROW_COLUMNS)}) w
+    GROUP BY GROUPING SETS ((b, g), (b), (g), ())`;
+  const rows = await run(sql, [query.from, query.to, query.bucketMs]);
+  const result = emptyResult(query);
+  const groups = new Map<string | null, StatsGroupResult>();
+  for (const raw of rows) {
+    const cell = toCell(raw);
+    cell.p50_latency_ms = rounded(raw.p50_latency_ms);
+    cell.p95_latency_ms = rounded(raw.p95_latency_ms);
+    cell.p50_ttft_ms = rounded(raw.p50_ttft_ms);
+    const noBucket = Number(raw.no_b) === 1;
+    const noGroup = Number(raw.no_g) === 1 || !query.groupBy;
+    const b = Number(raw.b);
+    if (noBucket && noGroup) result.totals = cell;
+    else if (noGroup) { if (inRange(b, query)) result.buckets[b] = cell; }
+    else {
+      const group = groupOf(groups, raw.g, query);
+      if (noBucket) group.totals = cell;
+      else if (inRange(b, query)) group.buckets[b] = cell;
+    }
+  }
+  result.groups = sortGroups(groups);
+  return result;
+}
+
+async function sqliteStats(run: RunSql, query: StatsQuery): Promise<StatsResult> {
+  const params = [query.from, query.to, query.bucketMs];
+  const sums = await run(`SELECT b, g, ${SUMS.join(', ')} FROM (${windowRows('sqlite', query, ROW_COLUMNS)}) GROUP BY b, g`, params);
+  const bin = (column: string) => `CASE WHEN ${column} < 1000 THEN ${column} ELSE CAST(substr(CAST(${column} AS TEXT), 1, 3) || substr('000000000000', 1, length(CAST(${column} AS TEXT)) - 3) AS INTEGER) END`;
+  const histogram = await run(
+    `SELECT b, g, 0 AS kind, v, COUNT(*) AS n FROM (${windowRows('sqlite', query, `${bin('latency_ms')} AS v`)}) GROUP BY b, g, v
+     UNION ALL
+     SELECT b, g, 1 AS kind, v, COUNT(*) AS n FROM (${windowRows('sqlite', query, `${bin('ttft_ms')} AS v`)} AND ttft_ms IS NOT NULL) GROUP BY b, g, v`,
+    params,
+  );
+
+  // Sums add up across levels; histograms merge.
+  const result = emptyResult(query);
+  const groups = new Map<string | null, StatsGroupResult>();
+  const levels = (raw: Row): StatsCell[] => {
+    const b = Number(raw.b);
+    const cells = [result.totals];
+    if (inRange(b, query)) cells.push(result.buckets[b]);
+    if (query.groupBy) {
+      const group = groupOf(groups, raw.g, query);
+      cells.push(group.totals);
+      if (inRange(b, query)) cells.push(group.buckets[b]);
+    }
+    return cells;
+  };
+  for (const raw of sums) {
+    const add = toCell(raw);
+    for (const cell of levels(raw)) addCell(cell, add);
+  }
+  const histograms = new Map<StatsCell, [Map<number, number>, Map<number, number>]>();
+  for (const raw of histogram) {
+    const value = Number(raw.v);
+    const n = Number(raw.n);
+    for (const cell of levels(raw)) {
+      let pair = histograms.get(cell);
+      if (!pair) histograms.set(cell, pair = [new Map(), new Map()]);
+      const bins = pair[Number(raw.kind)];
+      bins.set(value, (bins.get(value) ?? 0) + n);
+    }
+  }
+  for (const [cell, [latency, ttft]] of histograms) {
+    cell.p50_latency_ms = percentile(latency, 0.5);
+    cell.p95_latency_ms = percentile(latency, 0.95);
+    cell.p50_ttft_ms = percentile(ttft, 0.5);
+  }
+  result.groups = sortGroups(groups);
+  return result;
+}
+
+/** percentile_cont over a histogram: the value at rank q × (n − 1), interpolated between neighbours. */
+export function percentile(bins: Map<number, number>, q: number): number | null {
+  let total = 0;
+  for (const n of bins.values()) total += n;
+  if (total === 0) return null;
+  const sorted = [...bins.entries()].sort((a, b) => a[0] - b[0]);
+  const rank = q * (total - 1);
+  const lower = Math.floor(rank);
+  const valueAt = (index: number): number => {
+    let seen = 0;
+    for (const [value, n] of sorted) {
+      seen += n;
+      if (index < seen) return value;
+    }
+    return sorted[sorted.length - 1][0];
+  };
+  const a = valueAt(lower);
+  const b = lower + 1 < total ? valueAt(lower + 1) : a;
+  return Math.round(a + (b - a) * (rank - lower));
+}
+
+function emptyCell(): StatsCell {
+  return {
+    requests: 0, errors: 0, cost_usd: 0, input_tokens: 0, cached_input_tokens: 0, cache_write_tokens: 0, output_tokens: 0,
+    cascades: 0, escalated: 0, p50_latency_ms: null, p95_latency_ms: null, p50_ttft_ms: null,
+  };
+}
+
+function emptyResult(query: StatsQuery): StatsResult {
+  return { totals: emptyCell(), buckets: Array.from({ length: query.buckets }, emptyCell), groups: [] };
+}
+
+function toCell(raw: Row): StatsCell {
+  const cell = emptyCell();
+  cell.requests = Number(raw.requests ?? 0);
+  cell.errors = Number(raw.errors ?? 0);
+  cell.cost_usd = money(Number(raw.cost_usd ?? 0));
+  cell.input_tokens = Number(raw.input_tokens ?? 0);
+  cell.cached_input_tokens = Number(raw.cached_input_tokens ?? 0);
+  cell.cache_write_tokens = Number(raw.cache_write_tokens ?? 0);
+  cell.output_tokens = Number(raw.output_tokens ?? 0);
+  cell.cascades = Number(raw.cascades ?? 0);
+  cell.escalated = Number(raw.escalated ?? 0);
+  return cell;
+}
+
+function addCell(into: StatsCell, add: StatsCell): void {
+  into.requests += add.requests;
+  into.errors += add.errors;
+  into.cost_usd = money(into.cost_usd + add.cost_usd);
+  into.input_tokens += add.input_tokens;
+  into.cached_input_tokens += add.cached_input_tokens;
+  into.cache_write_tokens += add.cache_write_tokens;
+  into.output_tokens += add.output_tokens;
+  into.cascades += add.cascades;
+  into.escalated += add.escalated;
+}
+
+function groupOf(groups: Map<string | null, StatsGroupResult>, raw: unknown, query: StatsQuery): StatsGroupResult {
+  const key = raw === null || raw === undefined || raw === '' ? null : String(raw);
+  let group = groups.get(key);
+  if (!group) groups.set(key, group = { key, totals: emptyCell(), buckets: Array.from({ length: query.buckets }, emptyCell) });
+  return group;
+}
+
+function sortGroups(groups: Map<string | null, StatsGroupResult>): StatsGroupResult[] {
+  return [...groups.values()].sort((a, b) => b.totals.requests - a.totals.requests || String(a.key).localeCompare(String(b.key)));
+}
+
+/** A row exactly at the window's end (clock skew between writer and reader) has no bucket. */
+function inRange(b: number, query: StatsQuery): boolean {
+  return Number.isInteger(b) && b >= 0 && b < query.buckets;
+}
+
+function rounded(value: unknown): number | null {
+  return value === null || value === undefined ? null : Math.round(Number(value));
+}
+
+/** The ledger's precision: 1e-8 USD. */
+function money(usd: number): number {
+  return Math.round(usd * 1e8) / 1e8;
+}
