@@ -1,9 +1,9 @@
 // switchyard keys create|list|show|revoke|rotate — the admin API's key calls from a
 // terminal. Human-readable by default, --json for scripts. The secret is printed once,
 // by create and rotate, and nowhere else.
-import { parseArgs } from 'node:util';
-import { openBackend, CliError, type AdminBackend } from './backend.ts';
-import { BACKEND_OPTIONS, type CliIo, parseBudget, parseErrorText, parseExpiry, parseModelBudget, positiveInt, splitList, table, UsageError } from './format.ts';
+import { CliError, type AdminBackend } from './backend.ts';
+import { runCommand, type Values } from './run.ts';
+import { type CliIo, parseBudget, parseExpiry, parseModelBudget, positiveInt, splitList, table, UsageError } from './format.ts';
 
 export const KEYS_HELP = `Usage: switchyard keys <command> [options]
 
@@ -37,36 +37,22 @@ Where (all commands):
   -h, --help       print this help
 `;
 
-export async function runKeysCommand(argv: string[], io: CliIo): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    io.stdout.write(KEYS_HELP);
-    return 0;
-  }
-  let backend: AdminBackend | undefined;
-  try {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        ...BACKEND_OPTIONS,
-        name: { type: 'string' }, env: { type: 'string' }, project: { type: 'string' }, owner: { type: 'string' },
-        models: { type: 'string', multiple: true }, routes: { type: 'string', multiple: true },
-        budget: { type: 'string', multiple: true }, 'model-budget': { type: 'string', multiple: true },
-        'max-output': { type: 'string' }, 'default-output': { type: 'string' }, 'on-exceed': { type: 'string' },
-        rpm: { type: 'string' }, tpm: { type: 'string' }, concurrent: { type: 'string' },
-        expires: { type: 'string' }, metadata: { type: 'string', multiple: true }, role: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      io.stdout.write(KEYS_HELP);
-      return 0;
-    }
+export function runKeysCommand(argv: string[], io: CliIo): Promise<number> {
+  const command = argv[0];
+  const options = {
+    name: { type: 'string' }, env: { type: 'string' }, project: { type: 'string' }, owner: { type: 'string' },
+    models: { type: 'string', multiple: true }, routes: { type: 'string', multiple: true },
+    budget: { type: 'string', multiple: true }, 'model-budget': { type: 'string', multiple: true },
+    'max-output': { type: 'string' }, 'default-output': { type: 'string' }, 'on-exceed': { type: 'string' },
+    rpm: { type: 'string' }, tpm: { type: 'string' }, concurrent: { type: 'string' },
+    expires: { type: 'string' }, metadata: { type: 'string', multiple: true }, role: { type: 'string' },
+  } as const;
+  return runCommand(argv, io, KEYS_HELP, options, async ({ values, positionals, backend: open }) => {
     const body = command === 'create' ? createBody(values) : undefined;
     const byId = ['show', 'revoke', 'rotate'].includes(command);
     if (byId && !positionals[0] && typeof values.name !== 'string') throw new UsageError(`switchyard keys ${command} needs the key's id or --name NAME (see 'switchyard keys list').`);
     if (!['create', 'list', 'show', 'revoke', 'rotate'].includes(command)) throw new UsageError(`Unknown keys command '${command}'.\n\n${KEYS_HELP}`);
-    backend = await openBackend({ url: values.url, db: values.db, postgres: values.postgres, schema: values.schema, timezone: values.timezone, env: io.env });
+    const backend = await open();
     const id = byId ? positionals[0] ?? await idByName(backend, values.name as string, command) : '';
     const json = values.json === true;
     switch (command) {
@@ -81,32 +67,9 @@ export async function runKeysCommand(argv: string[], io: CliIo): Promise<number>
       }
       default: return printCreated(io, await backend.call('POST', `/admin/keys/${encodeURIComponent(id)}/rotate`), json, 'Rotated');
     }
-  } catch (error) {
-    return reportError(io, error, KEYS_HELP);
-  } finally {
-    await backend?.close();
-  }
+  });
 }
 
-/** Prints a failure: command-line mistakes (exit 2; an unknown option with the usage), others exit 1. */
-export function reportError(io: CliIo, error: unknown, usage: string): number {
-  if (error instanceof UsageError) {
-    io.stderr.write(`switchyard: ${error.message}\n`);
-    return 2;
-  }
-  if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
-    io.stderr.write(`switchyard: ${parseErrorText(error as Error)}\n\n${usage}`);
-    return 2;
-  }
-  if (error instanceof CliError) {
-    io.stderr.write(`switchyard: ${error.message}\n`);
-    return 1;
-  }
-  io.stderr.write(`switchyard: ${(error as Error).message ?? String(error)}\n`);
-  return 1;
-}
-
-type Values = Record<string, string | boolean | string[] | undefined>;
 
 /** The id of the one key called `name` (for revoke and rotate: the one not revoked yet). */
 async function idByName(backend: AdminBackend, name: string, command: string): Promise<string> {

@@ -1,10 +1,8 @@
 // switchyard reviews list|show|approve|edit|reject — the review desk from a terminal,
 // through a running gateway's admin API (--url; a reviewer's own key in
 // SWITCHYARD_ADMIN_KEY) or the store directly. Human-readable by default, --json for scripts.
-import { parseArgs } from 'node:util';
-import { openBackend, type AdminBackend } from './backend.ts';
-import { BACKEND_OPTIONS, type CliIo, positiveInt, table, UsageError } from './format.ts';
-import { reportError } from './keys.ts';
+import { type CliIo, positiveInt, table, UsageError } from './format.ts';
+import { runCommand, type Values } from './run.ts';
 
 export const REVIEWS_HELP = `Usage: switchyard reviews <command> [options]
 
@@ -39,34 +37,20 @@ const OUTCOMES: Record<string, string> = {
   reject: 'the client gets an error with your reason',
 };
 
-export async function runReviewsCommand(argv: string[], io: CliIo): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    io.stdout.write(REVIEWS_HELP);
-    return 0;
-  }
-  let backend: AdminBackend | undefined;
-  try {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        ...BACKEND_OPTIONS,
-        status: { type: 'string' }, limit: { type: 'string' }, key: { type: 'string' }, cursor: { type: 'string' },
-        reason: { type: 'string' }, text: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      io.stdout.write(REVIEWS_HELP);
-      return 0;
-    }
+export function runReviewsCommand(argv: string[], io: CliIo): Promise<number> {
+  const command = argv[0];
+  const options = {
+    status: { type: 'string' }, limit: { type: 'string' }, key: { type: 'string' }, cursor: { type: 'string' },
+    reason: { type: 'string' }, text: { type: 'string' },
+  } as const;
+  return runCommand(argv, io, REVIEWS_HELP, options, async ({ values, positionals, backend: open }) => {
     if (!COMMANDS.includes(command)) throw new UsageError(`Unknown reviews command '${command}'.\n\n${REVIEWS_HELP}`);
     const id = positionals[0];
     if (command === 'list' ? positionals.length > 0 : positionals.length > 1) throw new UsageError(`Unexpected argument '${positionals[command === 'list' ? 0 : 1]}'.`);
     if (command !== 'list' && !id) throw new UsageError(`switchyard reviews ${command} needs the review's id (the first column of 'switchyard reviews list').`);
     const body = command === 'list' || command === 'show' ? undefined : decisionBody(command, values);
     const path = command === 'list' ? `/admin/reviews?${listQuery(values)}` : `/admin/reviews/${encodeURIComponent(id!)}`;
-    backend = await openBackend({ url: values.url, db: values.db, postgres: values.postgres, schema: values.schema, timezone: values.timezone, env: io.env });
+    const backend = await open();
     const json = values.json === true;
     if (command === 'list') return printList(io, await backend.call('GET', path), json);
     if (command === 'show') return printReview(io, await backend.call('GET', path), json);
@@ -74,14 +58,9 @@ export async function runReviewsCommand(argv: string[], io: CliIo): Promise<numb
     if (json) io.stdout.write(`${JSON.stringify(review, null, 2)}\n`);
     else io.stdout.write(`${VERBS[command]} review ${review.id}: ${OUTCOMES[command]}. Decided by ${review.decision?.decided_by ?? '?'}.\n`);
     return 0;
-  } catch (error) {
-    return reportError(io, error, REVIEWS_HELP);
-  } finally {
-    await backend?.close();
-  }
+  });
 }
 
-type Values = Record<string, string | boolean | string[] | undefined>;
 
 function listQuery(values: Values): URLSearchParams {
   const query = new URLSearchParams();

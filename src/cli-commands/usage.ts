@@ -1,8 +1,6 @@
 // switchyard usage — requests, tokens and spend by key, project, model and day.
-import { parseArgs } from 'node:util';
-import { openBackend, type AdminBackend } from './backend.ts';
-import { BACKEND_OPTIONS, type CliIo, table, UsageError } from './format.ts';
-import { reportError } from './keys.ts';
+import { type CliIo, table, UsageError } from './format.ts';
+import { runCommand } from './run.ts';
 
 export const USAGE_HELP = `Usage: switchyard usage [--from DATE] [--to DATE] [--group-by key,model,project,day] [--key ID] [--project ID] [--json]
 
@@ -13,37 +11,23 @@ export const USAGE_HELP = `Usage: switchyard usage [--from DATE] [--to DATE] [--
   -h, --help     print this help
 `;
 
-export async function runUsageCommand(argv: string[], io: CliIo): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout.write(USAGE_HELP);
-    return 0;
-  }
-  let backend: AdminBackend | undefined;
-  try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { ...BACKEND_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, 'group-by': { type: 'string' }, key: { type: 'string' }, project: { type: 'string' } },
-    });
+export function runUsageCommand(argv: string[], io: CliIo): Promise<number> {
+  const options = { from: { type: 'string' }, to: { type: 'string' }, 'group-by': { type: 'string' }, key: { type: 'string' }, project: { type: 'string' } } as const;
+  return runCommand(argv, io, USAGE_HELP, options, async ({ values, positionals, backend }) => {
     if (positionals.length) throw new UsageError(`Unexpected argument '${positionals[0]}'.\n\n${USAGE_HELP}`);
-    const query = new URLSearchParams({ group_by: values['group-by'] ?? 'key,model' });
-    if (values.from) query.set('from', values.from);
-    if (values.to) query.set('to', values.to);
-    if (values.key) query.set('key_id', values.key);
-    if (values.project) query.set('project_id', values.project);
-    backend = await openBackend({ url: values.url, db: values.db, postgres: values.postgres, schema: values.schema, timezone: values.timezone, env: io.env });
-    const result = await backend.call('GET', `/admin/usage?${query}`);
+    const query = new URLSearchParams({ group_by: (values['group-by'] as string | undefined) ?? 'key,model' });
+    if (typeof values.from === 'string') query.set('from', values.from);
+    if (typeof values.to === 'string') query.set('to', values.to);
+    if (typeof values.key === 'string') query.set('key_id', values.key);
+    if (typeof values.project === 'string') query.set('project_id', values.project);
+    const result = await (await backend()).call('GET', `/admin/usage?${query}`);
     if (values.json) {
       io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return 0;
     }
     printUsage(io, result);
     return 0;
-  } catch (error) {
-    return reportError(io, error, USAGE_HELP);
-  } finally {
-    await backend?.close();
-  }
+  }, false);
 }
 
 function printUsage(io: CliIo, result: { from: string; to: string; group_by: string[]; data: any[] }): void {
