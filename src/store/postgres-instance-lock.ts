@@ -58,13 +58,22 @@ export class PostgresInstanceLocks {
   async alive(id: string): Promise<boolean> {
     if (this.held.has(id)) return true;
     const client = await this.pool.connect();
+    // A checked-out client has no pool listener: a connection reset must not be an unhandled 'error' (a crash).
+    let broken: Error | undefined;
+    const onError = (error: Error) => { broken = error; };
+    client.on('error', onError);
     try {
       const key = this.key(id);
       const got = (await client.query('SELECT pg_try_advisory_lock($1::bigint) AS got', [key])).rows[0].got === true;
       if (got) await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
       return !got;
+    } catch (error) {
+      broken ??= error as Error;
+      throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      // A client that failed is destroyed, not handed to the next caller.
+      client.release(broken);
     }
   }
 
