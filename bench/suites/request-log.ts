@@ -18,10 +18,13 @@ import { REQUEST_INDEXES, schemaStatements } from '../../src/store/schema.ts';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import { POSTGRES_URL, postgresUnavailable, uniqueName, dropSchema } from '../../src/store/testing.ts';
 import type { RequestQuery, Store } from '../../src/store/types.ts';
+import type { StatsQuery } from '../../src/store/stats.ts';
 
 export interface RequestLogResult { store: string; query: string; p50Ms: number; rows: number }
 
 const RUNS = 7;
+/** A stats query scans its whole window: fewer runs. */
+const STATS_RUNS = 3;
 /** The deep page: this many pages of 50 in (rows 1000–1050 of the filtered log). */
 const DEEP_PAGE = 20;
 
@@ -83,7 +86,35 @@ async function timeDashboard(name: string, dialect: 'sqlite' | 'postgres', store
       results.push({ store: name, query: label, ...timed });
     }
   }
+  await timeStats(name, store, log);
   return results;
+}
+
+/**
+ * GET /admin/stats' store query (the dashboard's Overview and Router), printed, not checked
+ * against the page target above: it aggregates its whole window (a month here is nearly
+ * every row of the fixture), so it is not a page of 50. A day and a week of the fixture's
+ * last week with traffic (its attempt rows make the newest days empty), and the whole month.
+ */
+async function timeStats(name: string, store: Store, log: (line: string) => void): Promise<void> {
+  const DAY = 86_400_000;
+  const end = FIXTURE_END - 5 * DAY;
+  const windows: Array<[string, StatsQuery]> = [
+    ['day, 48 buckets, by model', { from: new Date(end - DAY).toISOString(), to: new Date(end).toISOString(), bucketMs: DAY / 48, buckets: 48, groupBy: 'model' }],
+    ['week, 56 buckets, by model', { from: new Date(end - 7 * DAY).toISOString(), to: new Date(end).toISOString(), bucketMs: (7 * DAY) / 56, buckets: 56, groupBy: 'model' }],
+    ['month, 60 buckets, by model', { from: new Date(FIXTURE_END - 30 * DAY).toISOString(), to: new Date(FIXTURE_END).toISOString(), bucketMs: DAY / 2, buckets: 60, groupBy: 'model' }],
+    ['month, auto-routed, by tier', { from: new Date(FIXTURE_END - 30 * DAY).toISOString(), to: new Date(FIXTURE_END).toISOString(), bucketMs: DAY / 2, buckets: 60, groupBy: 'tier', autoRouted: true }],
+  ];
+  for (const [label, query] of windows) {
+    const times: number[] = [];
+    let requests = 0;
+    for (let i = 0; i < STATS_RUNS; i++) {
+      const start = performance.now();
+      requests = (await store.stats(query)).totals.requests;
+      times.push(performance.now() - start);
+    }
+    log(`  ${name} stats (GET /admin/stats), ${label}: p50 ${median(times).toFixed(0)} ms over ${requests} requests`);
+  }
 }
 
 async function sqliteRun(rows: number, log: (line: string) => void): Promise<RequestLogResult[]> {

@@ -151,7 +151,7 @@ export async function createAccessServices(config: AccessConfig): Promise<Access
     testKeyModels: config.testKeyModels, modelRateLimits: config.modelRateLimits, modelOutputCaps: config.modelOutputCaps, catalog: config.catalog,
     outagePolicy: config.redisOutage,
   });
-  const admin = new AdminService({ store, timezone, onChange: () => directory.invalidate() });
+  const admin = new AdminService({ store, timezone, models: config.catalog, onChange: () => directory.invalidate() });
   const reconcile = async () => {
     const settled = await reconcileReservations({ store, counters, self });
     if (settled > 0) log('warn', 'billed reservations left open by a stopped process at their reserved worst case', { reservations: settled });

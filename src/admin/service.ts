@@ -16,7 +16,10 @@ import {
   budgetCreateInput, budgetPatchInput, keyInput, projectInput, type BudgetInput, type KeyInput,
 } from './validate.ts';
 import { keyWarnings } from './key-warnings.ts';
-import type { Tier } from '../catalog/types.ts';
+import type { ModelInfo, Tier } from '../catalog/types.ts';
+import { shippedCatalog } from '../catalog/catalog.ts';
+import { costOf, roundUsd } from '../catalog/cost.ts';
+import { STATS_GROUPS, type StatsCell, type StatsGroup } from '../store/stats.ts';
 
 /** GET /admin/requests query parameters, as sent. */
 export interface RequestLogParams {
@@ -88,19 +91,38 @@ export interface AdminServiceOptions {
   timezone?: string;
   /** Called after every write, e.g. to drop cached keys so the change applies at once. */
   onChange?: () => void;
+  /** The catalog as configured (prices for GET /admin/stats' frontier cost); default: the shipped one. */
+  models?: () => readonly ModelInfo[];
 }
 
 const USAGE_GROUPS: readonly UsageGroup[] = ['key', 'model', 'project', 'day'];
+
+/** GET /admin/stats query parameters, as sent. */
+export interface StatsParams { window?: string; group_by?: string; frontier?: string; routed?: string }
+
+/** Each stats window: how many buckets of what width (bucket edges on whole multiples of the width, UTC). */
+const STATS_WINDOWS = {
+  hour: { buckets: 60, bucketMs: 60_000 },
+  day: { buckets: 48, bucketMs: 30 * 60_000 },
+  week: { buckets: 56, bucketMs: 3 * 3_600_000 },
+  month: { buckets: 60, bucketMs: 12 * 3_600_000 },
+} as const;
+const DEFAULT_FRONTIER = 'gpt-5.5';
+const SPIKE_FACTOR = 3;
+/** Groups beyond these (the ones with fewest requests) are left out of the answer; the totals count them. */
+const MAX_STATS_GROUPS = 25;
 
 export class AdminService {
   private readonly store: Store;
   private readonly timezone: string;
   private readonly onChange: () => void;
+  private readonly models: () => readonly ModelInfo[];
 
   constructor(options: AdminServiceOptions) {
     this.store = options.store;
     this.timezone = options.timezone ?? 'UTC';
     this.onChange = options.onChange ?? (() => {});
+    this.models = options.models ?? (() => shippedCatalog().models);
   }
 
   // --- keys ---
@@ -306,6 +328,57 @@ export class AdminService {
     if (query.to) result.to = this.parseTime(query.to, 'to', true).toISOString();
     if (result.from && result.to && result.from >= result.to) throw invalidField('to', `a time after from (${query.from})`, query.to);
     return result;
+  }
+
+  /**
+   * GET /admin/stats: the window's numbers in time buckets, in total and per group, with
+   * what the same tokens would have cost at the frontier model's price (`frontier`, default
+   * gpt-5.5) and the buckets whose spend is a spike (over 3× the median of the buckets with spend).
+   */
+  async stats(params: StatsParams): Promise<object> {
+    const windowName = params.window ?? 'day';
+    const window = STATS_WINDOWS[windowName as keyof typeof STATS_WINDOWS];
+    if (!window) throw invalidField('window', `one of ${Object.keys(STATS_WINDOWS).join(', ')}`, params.window);
+    if (params.group_by !== undefined && !STATS_GROUPS.includes(params.group_by as StatsGroup)) throw invalidField('group_by', `one of ${STATS_GROUPS.join(', ')}`, params.group_by);
+    if (params.routed !== undefined && params.routed !== 'auto' && params.routed !== 'all') throw invalidField('routed', "'auto' (only requests an auto route chose the model for) or 'all' (the default)", params.routed);
+    const frontierId = params.frontier ?? DEFAULT_FRONTIER;
+    const frontier = this.models().find((m) => m.id === frontierId);
+    if (!frontier) throw invalidField('frontier', 'a model id of the catalog (its price is the comparison)', params.frontier);
+    const to = Math.ceil((Date.now() + 1) / window.bucketMs) * window.bucketMs;
+    const from = to - window.buckets * window.bucketMs;
+    const groupBy = params.group_by as StatsGroup | undefined;
+    const result = await this.store.stats({
+      from: new Date(from).toISOString(), to: new Date(to).toISOString(), bucketMs: window.bucketMs, buckets: window.buckets,
+      groupBy, autoRouted: params.routed === 'auto',
+    });
+    const cell = (c: StatsCell) => {
+      const frontierCost = costOf({ inputTokens: c.input_tokens, cachedInputTokens: c.cached_input_tokens, cacheWriteTokens: c.cache_write_tokens, outputTokens: c.output_tokens, reasoningTokens: 0 }, frontier.pricing);
+      return {
+        ...c,
+        error_rate: c.requests === 0 ? 0 : c.errors / c.requests,
+        frontier_cost_usd: frontierCost,
+        savings_usd: roundUsd(frontierCost - c.cost_usd),
+      };
+    };
+    const start = (i: number) => new Date(from + i * window.bucketMs).toISOString();
+    const spent = result.buckets.map((b) => b.cost_usd).filter((usd) => usd > 0).sort((a, b) => a - b);
+    const median = spent.length === 0 ? 0 : spent.length % 2 ? spent[(spent.length - 1) / 2] : (spent[spent.length / 2 - 1] + spent[spent.length / 2]) / 2;
+    // Fewer than three buckets with spend have no baseline to spike against.
+    const spikes = spent.length < 3 ? [] : result.buckets.flatMap((b, i) => {
+      if (b.cost_usd <= SPIKE_FACTOR * median) return [];
+      const top = result.groups.reduce<{ key: string | null; cost_usd: number } | null>((best, g) => (g.buckets[i].cost_usd > (best?.cost_usd ?? 0) ? { key: g.key, cost_usd: g.buckets[i].cost_usd } : best), null);
+      return [{ bucket: i, start: start(i), cost_usd: b.cost_usd, median_usd: roundUsd(median), top_group: top }];
+    });
+    return {
+      object: 'stats', window: windowName, group_by: groupBy ?? null, routed: params.routed ?? 'all',
+      from: new Date(from).toISOString(), to: new Date(to).toISOString(), bucket_seconds: window.bucketMs / 1000,
+      frontier_model: frontier.id, frontier_pricing: frontier.pricing,
+      totals: cell(result.totals),
+      buckets: result.buckets.map((b, i) => ({ start: start(i), ...cell(b) })),
+      groups: result.groups.slice(0, MAX_STATS_GROUPS).map((g) => ({ key: g.key, totals: cell(g.totals), buckets: g.buckets.map(cell) })),
+      groups_total: result.groups.length,
+      spikes,
+    };
   }
 
   // --- helpers ---

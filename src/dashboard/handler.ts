@@ -4,6 +4,7 @@
 // through the admin API (/admin/...) with the session cookie. Every answer carries a
 // Content-Security-Policy without inline script, so text from the store cannot run.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { GatewayError, invalidRequest } from '../canonical/errors.ts';
@@ -29,7 +30,13 @@ const TYPES: Record<string, string> = {
 };
 
 /** Every file the dashboard serves, by URL name (the allow-list). */
-const ASSETS = ['app.js', 'api.js', 'dom.js', 'format.js', 'signin.js', 'requests.js', 'keys.js', 'reviews.js', 'models.js', 'style.css', 'favicon.svg'];
+const ASSETS = ['app.js', 'api.js', 'dom.js', 'format.js', 'signin.js', 'requests.js', 'keys.js', 'reviews.js', 'models.js', 'style.css', 'favicon.svg',
+  'overview.js', 'router.js', 'deployments.js'];
+/** Files of npm dependencies the pages load, by URL name → the exact file in the package (never a directory). */
+const VENDOR: Record<string, string> = {
+  'uPlot.esm.js': 'uplot/dist/uPlot.esm.js',
+  'uPlot.min.css': 'uplot/dist/uPlot.min.css',
+};
 const MAX_SIGN_IN_BYTES = 8 * 1024;
 
 interface Asset {
@@ -42,6 +49,10 @@ function loadAssets(): Map<string, Asset> {
   for (const name of ['index.html', ...ASSETS]) {
     const body = readFileSync(new URL(`./assets/${name}`, import.meta.url));
     assets.set(name, { body, type: TYPES[name.slice(name.lastIndexOf('.'))] });
+  }
+  const require = createRequire(import.meta.url);
+  for (const [name, file] of Object.entries(VENDOR)) {
+    assets.set(name, { body: readFileSync(require.resolve(file)), type: TYPES[name.slice(name.lastIndexOf('.'))] });
   }
   return assets;
 }

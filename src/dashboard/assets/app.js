@@ -1,5 +1,5 @@
 // The dashboard's shell: who is signed in, the navigation their role allows, and the
-// hash router (#/requests, #/requests/{id}, #/keys, #/reviews, #/reviews/{id}, #/models).
+// hash router (#/overview, #/requests, #/requests/{id}, #/keys, #/reviews, #/reviews/{id}, #/models).
 import { api, useSession } from './api.js';
 import { h, show } from './dom.js';
 import { signInPage } from './signin.js';
@@ -7,15 +7,22 @@ import { requestsPage, requestDetailPage } from './requests.js';
 import { keysPage } from './keys.js';
 import { reviewsPage, reviewDetailPage } from './reviews.js';
 import { modelsPage } from './models.js';
+import { overviewPage } from './overview.js';
+import { routerPage } from './router.js';
+import { deploymentsPage } from './deployments.js';
 
 const RANK = { viewer: 1, reviewer: 2, admin: 3 };
 
 /** Each page: its nav label, the least role that sees it, and how it renders. */
 const PAGES = [
+  { path: 'overview', label: 'Overview', role: 'viewer', render: overviewPage },
   { path: 'requests', label: 'Request log', role: 'viewer', render: requestsPage, detail: requestDetailPage },
   { path: 'keys', label: 'Keys & budgets', role: 'admin', render: keysPage },
   { path: 'reviews', label: 'Reviews', role: 'viewer', render: reviewsPage, detail: reviewDetailPage },
   { path: 'models', label: 'Models', role: 'viewer', render: modelsPage },
+  { path: 'router', label: 'Router', role: 'viewer', render: routerPage },
+  // Provider settings: an admin's.
+  { path: 'deployments', label: 'Deployments', role: 'admin', render: deploymentsPage },
 ];
 
 const state = { me: null };
@@ -57,7 +64,7 @@ function render() {
   const page = PAGES.find((p) => p.path === name && allowed(p));
   show(nav, PAGES.filter(allowed).map((p) => h('a', { href: `#/${p.path}`, class: p === page ? 'active' : '', dataset: { page: p.path } }, p.label)));
   if (!page) {
-    show(main, h('section', {}, h('h1', {}, 'Not available'), h('p', {}, name === 'keys' ? 'Key management needs the admin role.' : 'There is no such page.')));
+    show(main, h('section', {}, h('h1', {}, 'Not available'), h('p', {}, name === 'keys' ? 'Key management needs the admin role.' : name === 'deployments' ? 'Deployments are provider settings: they need the admin role.' : 'There is no such page.')));
     return;
   }
   // Each visit renders into its own element: a slow page left behind writes into a detached one.
