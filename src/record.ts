@@ -6,6 +6,7 @@ import { emptyUsage } from './canonical/types.ts';
 import { costFor } from './account.ts';
 import type { CallResult, CallState } from './call-state.ts';
 import type { Gateway } from './gateway.ts';
+import type { Deployment } from './providers/types.ts';
 
 export function record(gateway: Gateway, state: CallState, result: CallResult | undefined, modelRequested: string, stream: boolean): void {
   state.trace?.end({ status: result?.status ?? 500, model: result?.model?.id, usage: result?.usage, costUsd: result?.costUsd, route: state.route?.auto?.spec.name, tier: result?.model?.tier, errorCode: result?.error?.code });
@@ -34,8 +35,9 @@ export function record(gateway: Gateway, state: CallState, result: CallResult | 
     attempt: 0,
     modelUsed: result?.model?.id ?? state.route?.model.id,
     tier: (result?.model ?? state.route?.model)?.tier,
-    provider: result?.deployment?.providerName,
-    deploymentId: result?.deployment?.id,
+    // A request that failed has no answering deployment: the one its last attempt failed on is the one to blame.
+    provider: (result?.deployment ?? lastAttempt(result))?.providerName,
+    deploymentId: (result?.deployment ?? lastAttempt(result))?.id,
     status: result?.status ?? 500,
     errorCode: result?.error?.code,
     usage,
@@ -63,6 +65,10 @@ export function record(gateway: Gateway, state: CallState, result: CallResult | 
       ...(attempt.note ? { route: attempt.note } : {}),
     }),
   );
+}
+
+function lastAttempt(result: CallResult | undefined): Deployment | undefined {
+  return result?.attempts.at(-1)?.deployment;
 }
 
 /** The request in the Prometheus metrics: counts, tokens, cost, latency; failed attempts, fallbacks, escalations. */

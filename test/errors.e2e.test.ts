@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { startStack, GATEWAY_KEY, PROVIDER_KEY } from './support/stack.ts';
 import type { Stack } from './support/stack.ts';
-import { startGateway } from './support/gateway.ts';
+import { ledgerRow, startGateway } from './support/gateway.ts';
 
 let stack: Stack;
 before(async () => {
@@ -126,9 +126,13 @@ test('an upstream 429 is relayed as a RateLimitError with its Retry-After, namin
   assert.equal(err.headers.get('x-switchyard-error-source'), 'provider:openai');
 });
 
-test('an upstream 500 is relayed as an InternalServerError naming the provider', async () => {
+test('an upstream 500 is relayed as an InternalServerError naming the provider; the request row names the deployment it failed on', async () => {
   const err = await rejects(chat(stack.client, {}, { headers: { 'x-mock-status': '500' } }), OpenAI.InternalServerError);
   assert.match(err.message, /Provider openai/);
+  const row = await ledgerRow(stack.gw.ledger, err.headers.get('x-request-id')!);
+  assert.equal(row.status, 500);
+  assert.equal(row.provider, 'openai');
+  assert.ok(row.deploymentId, 'a failure is counted against the deployment that failed');
 });
 
 test("the provider rejecting the gateway's provider key says so, without the key", async () => {
