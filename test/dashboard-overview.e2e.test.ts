@@ -248,7 +248,7 @@ test('Deployments (admin): a row per deployment with its breaker state and the l
   try {
     await signIn(page, MASTER_KEY);
     problems.length = 0;
-    assert.deepEqual(await page.locator('nav a').allTextContents(), ['Overview', 'Request log', 'Keys & budgets', 'Reviews', 'Models', 'Router', 'Deployments']);
+    assert.deepEqual(await page.locator('nav a').allTextContents(), ['Overview', 'Diagnosis', 'Request log', 'Keys & budgets', 'Reviews', 'Models', 'Router', 'Deployments']);
     await page.goto(`${gw.origin}/dashboard#/deployments`);
     await page.waitForSelector('#deployments-body tr[data-deployment]');
     const listed = (await admin.call('GET', '/admin/deployments')).body.data as Array<{ id: string; model: string }>;
@@ -274,7 +274,7 @@ test('Deployments (admin): a row per deployment with its breaker state and the l
   const other = await newPage();
   try {
     await signIn(other.page, viewer.key);
-    assert.deepEqual(await other.page.locator('nav a').allTextContents(), ['Overview', 'Request log', 'Reviews', 'Models', 'Router']);
+    assert.deepEqual(await other.page.locator('nav a').allTextContents(), ['Overview', 'Diagnosis', 'Request log', 'Reviews', 'Models', 'Router']);
     await other.page.goto(`${gw.origin}/dashboard#/deployments`);
     await other.page.waitForSelector('text=Deployments are provider settings: they need the admin role.');
     const refused = await other.page.evaluate(async () => { const res = await fetch('/admin/deployments'); return { status: res.status, body: await res.json() }; });

@@ -117,7 +117,7 @@ test('sign-in: an HttpOnly, SameSite=Strict session cookie, the key in no browse
     assert.ok(!stored.includes(MASTER_KEY), `the key is in browser storage: ${stored}`);
     assert.equal(await page.evaluate(() => document.cookie), '', 'the session cookie is not readable by script');
     assert.ok(!(await page.content()).includes(MASTER_KEY), 'the key is not left in the page');
-    assert.equal(await page.locator('nav a').allTextContents().then((t) => t.join('|')), 'Overview|Request log|Keys & budgets|Reviews|Models|Router|Deployments');
+    assert.equal(await page.locator('nav a').allTextContents().then((t) => t.join('|')), 'Overview|Diagnosis|Request log|Keys & budgets|Reviews|Models|Router|Deployments');
     for (const asset of ['app.js', 'style.css']) {
       const res = await fetch(`${gw.origin}/dashboard/assets/${asset}`);
       assert.equal(res.status, 200);
@@ -411,7 +411,10 @@ test('a viewer reads the log, reviews and models but has no key management: not 
 
     await signIn(page, viewer.key);
     assert.equal(await page.textContent('.me'), 'vera · viewer');
-    assert.deepEqual(await page.locator('nav a').allTextContents(), ['Overview', 'Request log', 'Reviews', 'Models', 'Router']);
+    assert.deepEqual(await page.locator('nav a').allTextContents(), ['Overview', 'Diagnosis', 'Request log', 'Reviews', 'Models', 'Router']);
+    // Signing in lands on the Overview; the request log is a click away.
+    await page.waitForSelector('#overview-totals');
+    await page.click('nav a[data-page=requests]');
     await page.waitForSelector(`tr[data-request-id="${requestId}"]`);
     await page.goto(`${gw.origin}/dashboard#/keys`);
     await page.waitForSelector('text=Key management needs the admin role.');

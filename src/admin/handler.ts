@@ -100,6 +100,7 @@ function routes(service: AdminService, deployments?: () => Promise<object[]>, re
     { method: 'DELETE', path: new RegExp(`^/admin/budgets/${ID}$`), role: 'admin', run: ({ match }) => service.deleteBudget(match[1]) },
     { method: 'GET', path: /^\/admin\/usage$/, role: 'viewer', run: async ({ url }) => ({ object: 'list', ...(await service.usage(query(url))) }) },
     { method: 'GET', path: /^\/admin\/stats$/, role: 'viewer', run: ({ url }) => service.stats(query(url)) },
+    { method: 'GET', path: /^\/admin\/stats\/context$/, role: 'viewer', run: ({ url }) => service.contextStats(query(url)) },
     { method: 'GET', path: /^\/admin\/requests$/, role: 'viewer', run: async ({ url }) => ({ object: 'list', ...(await service.requests(query(url))) }) },
     { method: 'GET', path: new RegExp(`^/admin/requests/${ID}$`), role: 'viewer', run: ({ match }) => service.requestDetail(match[1]) },
     { method: 'GET', path: /^\/admin\/reviews$/, role: 'viewer', run: async ({ url }) => ({ object: 'list', ...(await desk().list(reviewListQuery(query(url)))) }) },
@@ -244,7 +245,7 @@ function tooLarge(maxBytes: number): GatewayError {
 function notFound(path: string): GatewayError {
   return new GatewayError({
     status: 404, type: 'not_found_error', code: 'unknown_admin_path',
-    message: `No admin endpoint at ${path}. Endpoints: /admin/keys, /admin/keys/{id}, /admin/keys/{id}/revoke, /admin/keys/{id}/rotate, /admin/projects, /admin/projects/{id}, /admin/budgets, /admin/budgets/{id}, /admin/usage, /admin/stats, /admin/requests, /admin/requests/{id}, /admin/reviews, /admin/reviews/{id}, /admin/reviews/{id}/approve|edit|reject, /admin/models, /admin/deployments.`,
+    message: `No admin endpoint at ${path}. Endpoints: /admin/keys, /admin/keys/{id}, /admin/keys/{id}/revoke, /admin/keys/{id}/rotate, /admin/projects, /admin/projects/{id}, /admin/budgets, /admin/budgets/{id}, /admin/usage, /admin/stats, /admin/stats/context, /admin/requests, /admin/requests/{id}, /admin/reviews, /admin/reviews/{id}, /admin/reviews/{id}/approve|edit|reject, /admin/models, /admin/deployments.`,
   });
 }
 

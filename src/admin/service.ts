@@ -381,6 +381,21 @@ export class AdminService {
     };
   }
 
+  /**
+   * GET /admin/stats/context: latency and time to first token against input size over the
+   * window (the stats windows), in log2 bins of input tokens, aggregated by the store. The
+   * dashboard's "slow response — long context" diagnosis reads it.
+   */
+  async contextStats(params: { window?: string }): Promise<object> {
+    const windowName = params.window ?? 'day';
+    const window = STATS_WINDOWS[windowName as keyof typeof STATS_WINDOWS];
+    if (!window) throw invalidField('window', `one of ${Object.keys(STATS_WINDOWS).join(', ')}`, params.window);
+    const to = Math.ceil((Date.now() + 1) / window.bucketMs) * window.bucketMs;
+    const from = to - window.buckets * window.bucketMs;
+    const result = await this.store.contextStats({ from: new Date(from).toISOString(), to: new Date(to).toISOString() });
+    return { object: 'context_stats', window: windowName, from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...result };
+  }
+
   // --- helpers ---
 
   /** A bare date means local midnight in the budget time zone; as `to`, the end of that day. */

@@ -31,7 +31,7 @@ const TYPES: Record<string, string> = {
 
 /** Every file the dashboard serves, by URL name (the allow-list). */
 const ASSETS = ['app.js', 'api.js', 'dom.js', 'format.js', 'signin.js', 'requests.js', 'keys.js', 'reviews.js', 'models.js', 'style.css', 'favicon.svg',
-  'overview.js', 'router.js', 'deployments.js'];
+  'overview.js', 'router.js', 'deployments.js', 'diagnosis.js'];
 /** Files of npm dependencies the pages load, by URL name → the exact file in the package (never a directory). */
 const VENDOR: Record<string, string> = {
   'uPlot.esm.js': 'uplot/dist/uPlot.esm.js',

@@ -14,7 +14,7 @@ import {
   toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toStoredBodies, toUsageRow, usageQuery,
 } from './rows.ts';
 import { WriteQueue, type WriteOp, type WriteQueueOptions } from './write-queue.ts';
-import { queryStats, type StatsQuery, type StatsResult } from './stats.ts';
+import { queryContextStats, queryStats, type ContextStatsQuery, type ContextStatsResult, type StatsQuery, type StatsResult } from './stats.ts';
 import type { ReviewDecisionPatch, ReviewPage, ReviewQuery, ReviewRow } from '../review/types.ts';
 import type {
   BudgetPatch, BudgetRow, BudgetScope, InstanceRow, KeyPatch, KeyRow, ProjectPatch, ProjectRow, RequestPage, RequestQuery, RequestRow, StoredBodiesRow,
@@ -404,6 +404,10 @@ export class PostgresStore implements Store {
 
   async stats(query: StatsQuery): Promise<StatsResult> {
     return queryStats('postgres', (sql, params) => this.rows(sql, params), query);
+  }
+
+  async contextStats(query: ContextStatsQuery): Promise<ContextStatsResult> {
+    return queryContextStats('postgres', (sql, params) => this.rows(sql, params), query);
   }
 
   async requestDetail(requestId: string): Promise<{ rows: RequestRow[]; bodies: StoredBodiesRow | null }> {

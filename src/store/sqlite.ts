@@ -17,7 +17,7 @@ import { plainOp, WriteQueue, type WriteOp, type WriteQueueOptions } from './wri
 import { SqliteWriter, SqliteWriterThread } from './sqlite-writer.ts';
 import { SqliteInstanceLocks } from './sqlite-instance-lock.ts';
 import { Journal, readDeadSegments, removeSegments } from './journal.ts';
-import { queryStats, type StatsQuery, type StatsResult } from './stats.ts';
+import { queryContextStats, queryStats, type ContextStatsQuery, type ContextStatsResult, type StatsQuery, type StatsResult } from './stats.ts';
 import type { ReviewDecisionPatch, ReviewPage, ReviewQuery, ReviewRow } from '../review/types.ts';
 import type {
   BudgetPatch, BudgetRow, BudgetScope, InstanceRow, KeyPatch, KeyRow, ProjectPatch, ProjectRow, RequestPage, RequestQuery, RequestRow, StoredBodiesRow,
@@ -297,6 +297,10 @@ export class SqliteStore implements Store {
 
   async stats(query: StatsQuery): Promise<StatsResult> {
     return queryStats('sqlite', (sql, params) => this.db.prepare(sql).all(...(params as SQLInputValue[])) as Row[], query);
+  }
+
+  async contextStats(query: ContextStatsQuery): Promise<ContextStatsResult> {
+    return queryContextStats('sqlite', (sql, params) => this.db.prepare(sql).all(...(params as SQLInputValue[])) as Row[], query);
   }
 
   async requestDetail(requestId: string): Promise<{ rows: RequestRow[]; bodies: StoredBodiesRow | null }> {

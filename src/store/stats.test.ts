@@ -87,6 +87,29 @@ async function checkStats(store: Store): Promise<void> {
   assert.deepEqual(none.groups, []);
 }
 
+/** The context bins of ROWS: input tokens 1000, 2000, 500, 0, 0 (attempt rows and rows outside the window left out). */
+async function checkContextStats(store: Store): Promise<void> {
+  const result = await store.contextStats({ from: WINDOW.from, to: WINDOW.to });
+  assert.equal(result.totals.requests, 5);
+  assert.equal(result.totals.input_tokens, 3500);
+  near(result.totals.p50_latency_ms, 300);
+  assert.equal(result.totals.p50_ttft_ms, 60);
+  assert.deepEqual(result.bins.map((b) => [b.bin, b.min_tokens, b.max_tokens, b.requests, b.input_tokens]), [
+    [0, 0, 1, 2, 0], [8, 256, 511, 1, 500], [9, 512, 1023, 1, 1000], [10, 1024, 2047, 1, 2000],
+  ]);
+  const [none, b8, b9, b10] = result.bins;
+  near(none.p50_latency_ms, (300 + 12_345) / 2);
+  near(none.p95_latency_ms, 300 + 0.95 * (12_345 - 300));
+  assert.equal(none.p50_ttft_ms, null);
+  near(b8.p50_latency_ms, 1500);
+  near(b9.p50_latency_ms, 100);
+  assert.equal(b9.p50_ttft_ms, 50);
+  near(b10.p95_latency_ms, 200);
+  assert.equal(b10.p50_ttft_ms, 70);
+  const empty = await store.contextStats({ from: new Date(FROM - 120 * MINUTE).toISOString(), to: new Date(FROM - 60 * MINUTE).toISOString() });
+  assert.deepEqual(empty, { totals: { requests: 0, input_tokens: 0, p50_latency_ms: null, p95_latency_ms: null, p50_ttft_ms: null }, bins: [] });
+}
+
 describe('store.stats', () => {
   test('sqlite', async () => {
     const t = tempSqlite();
@@ -94,6 +117,7 @@ describe('store.stats', () => {
     try {
       fillSqlite(db, ROWS);
       await checkStats(t.store);
+      await checkContextStats(t.store);
     } finally {
       db.close();
       await t.cleanup();
@@ -107,6 +131,7 @@ describe('store.stats', () => {
     try {
       await fillPostgres(client, ROWS);
       await checkStats(t.store);
+      await checkContextStats(t.store);
     } finally {
       await client.end();
       await t.cleanup();

@@ -273,3 +273,102 @@ function rounded(value: unknown): number | null {
 function money(usd: number): number {
   return Math.round(usd * 1e8) / 1e8;
 }
+
+// --- Latency against context length (GET /admin/stats/context) ---
+
+export interface ContextStatsQuery {
+  /** Window [from, to), ISO times. */
+  from: string;
+  to: string;
+}
+
+/** The requests whose input tokens fall in [min_tokens, max_tokens]: bin b holds 2^b … 2^(b+1) − 1 (bin 0 also holds 0). */
+export interface ContextBin {
+  bin: number;
+  min_tokens: number;
+  max_tokens: number;
+  requests: number;
+  input_tokens: number;
+  p50_latency_ms: number | null;
+  p95_latency_ms: number | null;
+  p50_ttft_ms: number | null;
+}
+
+export interface ContextStatsResult {
+  /** The window's requests, all sizes. */
+  totals: Omit<ContextBin, 'bin' | 'min_tokens' | 'max_tokens'>;
+  /** Bins with requests, smallest first. */
+  bins: ContextBin[];
+}
+
+/** log2 bins of input tokens; 0 and 1 token both land in bin 0. */
+function tokenBin(dialect: Dialect): string {
+  return dialect === 'postgres'
+    ? 'FLOOR(LOG(2, GREATEST(input_tokens, 1)::numeric))::int'
+    : 'CAST(log2(MAX(input_tokens, 1)) AS INTEGER)';
+}
+
+export async function queryContextStats(dialect: Dialect, run: RunSql, query: ContextStatsQuery): Promise<ContextStatsResult> {
+  return dialect === 'postgres' ? postgresContextStats(run, query) : sqliteContextStats(run, query);
+}
+
+async function postgresContextStats(run: RunSql, query: ContextStatsQuery): Promise<ContextStatsResult> {
+  const rows = await run(`SELECT ib, GROUPING(ib) AS no_ib, COUNT(*) AS requests, SUM(input_tokens) AS input_tokens,
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50_latency_ms,
+      percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_latency_ms,
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY ttft_ms) AS p50_ttft_ms
+    FROM (SELECT ${tokenBin('postgres')} AS ib, input_tokens, latency_ms, ttft_ms FROM requests WHERE time >= $1 AND time < $2 AND attempt = 0) w
+    GROUP BY GROUPING SETS ((ib), ())`, [query.from, query.to]);
+  const result: ContextStatsResult = { totals: emptyContextCell(), bins: [] };
+  for (const raw of rows) {
+    const cell = {
+      requests: Number(raw.requests), input_tokens: Number(raw.input_tokens ?? 0),
+      p50_latency_ms: rounded(raw.p50_latency_ms), p95_latency_ms: rounded(raw.p95_latency_ms), p50_ttft_ms: rounded(raw.p50_ttft_ms),
+    };
+    if (Number(raw.no_ib) === 1) result.totals = cell;
+    else result.bins.push({ ...binEdges(Number(raw.ib)), ...cell });
+  }
+  result.bins.sort((a, b) => a.bin - b.bin);
+  return result;
+}
+
+/** SQLite: the latency histogram of stats() per token bin (k = 0 latency, k = 1 time to first token), merged into the total. */
+async function sqliteContextStats(run: RunSql, query: ContextStatsQuery): Promise<ContextStatsResult> {
+  const raws = await run(`SELECT ib, k, v, COUNT(*) AS requests, SUM(input_tokens) AS input_tokens FROM (
+      SELECT ${tokenBin('sqlite')} AS ib, k.k AS k, CASE k.k WHEN 0 THEN ${latencyBin('latency_ms')} ELSE ${latencyBin('ttft_ms')} END AS v, input_tokens
+      FROM requests CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1) k
+      WHERE time >= ?1 AND time < ?2 AND attempt = 0 AND (k.k = 0 OR ttft_ms IS NOT NULL))
+    GROUP BY ib, k, v`, [query.from, query.to]);
+  const bins = new Map<number, { cell: ContextBin; latency: Map<number, number>; ttft: Map<number, number> }>();
+  const total = { cell: emptyContextCell(), latency: new Map<number, number>(), ttft: new Map<number, number>() };
+  for (const raw of raws) {
+    const ib = Number(raw.ib);
+    let bin = bins.get(ib);
+    if (!bin) bins.set(ib, bin = { cell: { ...binEdges(ib), ...emptyContextCell() }, latency: new Map(), ttft: new Map() });
+    const n = Number(raw.requests);
+    const value = binValue(Number(raw.v));
+    for (const level of [bin, total]) {
+      const histogram = Number(raw.k) === 0 ? level.latency : level.ttft;
+      histogram.set(value, (histogram.get(value) ?? 0) + n);
+      if (Number(raw.k) === 0) {
+        level.cell.requests += n;
+        level.cell.input_tokens += Number(raw.input_tokens ?? 0);
+      }
+    }
+  }
+  const finish = (level: { cell: Omit<ContextBin, 'bin' | 'min_tokens' | 'max_tokens'>; latency: Map<number, number>; ttft: Map<number, number> }) => {
+    level.cell.p50_latency_ms = percentile(level.latency, 0.5);
+    level.cell.p95_latency_ms = percentile(level.latency, 0.95);
+    level.cell.p50_ttft_ms = percentile(level.ttft, 0.5);
+    return level.cell;
+  };
+  return { totals: finish(total), bins: [...bins.values()].map((b) => finish(b) as ContextBin).sort((a, b) => a.bin - b.bin) };
+}
+
+function binEdges(bin: number): Pick<ContextBin, 'bin' | 'min_tokens' | 'max_tokens'> {
+  return { bin, min_tokens: bin === 0 ? 0 : 2 ** bin, max_tokens: 2 ** (bin + 1) - 1 };
+}
+
+function emptyContextCell(): Omit<ContextBin, 'bin' | 'min_tokens' | 'max_tokens'> {
+  return { requests: 0, input_tokens: 0, p50_latency_ms: null, p95_latency_ms: null, p50_ttft_ms: null };
+}

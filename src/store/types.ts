@@ -6,7 +6,7 @@
 import type { LedgerEntry } from '../services.ts';
 import type { Period } from '../budget/periods.ts';
 import type { KeyRole, ReviewStore } from '../review/types.ts';
-import type { StatsQuery, StatsResult } from './stats.ts';
+import type { ContextStatsQuery, ContextStatsResult, StatsQuery, StatsResult } from './stats.ts';
 
 export type KeyEnv = 'live' | 'test';
 
@@ -280,6 +280,8 @@ export interface Store extends ReviewStore {
   requests(query: RequestQuery): Promise<RequestPage>;
   /** The dashboard's numbers over a window, aggregated in the database (stats.ts). */
   stats(query: StatsQuery): Promise<StatsResult>;
+  /** Latency and time to first token per log2 bin of input tokens over a window (stats.ts). */
+  contextStats(query: ContextStatsQuery): Promise<ContextStatsResult>;
   /** One request: its rows (attempt 0 first) and the bodies its policy kept, if any. */
   requestDetail(requestId: string): Promise<{ rows: RequestRow[]; bodies: StoredBodiesRow | null }>;
   /** Delete up to `batchSize` request rows older than `before`; returns how many. */

@@ -1,5 +1,6 @@
 // The dashboard's shell: who is signed in, the navigation their role allows, and the
-// hash router (#/overview, #/requests, #/requests/{id}, #/keys, #/reviews, #/reviews/{id}, #/models).
+// hash router (#/overview, #/diagnosis, #/requests, #/requests?from=…&to=…&model=…, #/requests/{id},
+// #/keys, #/reviews, #/reviews/{id}, #/models). Signing in lands on the Overview.
 import { api, useSession } from './api.js';
 import { h, show } from './dom.js';
 import { signInPage } from './signin.js';
@@ -8,6 +9,7 @@ import { keysPage } from './keys.js';
 import { reviewsPage, reviewDetailPage } from './reviews.js';
 import { modelsPage } from './models.js';
 import { overviewPage } from './overview.js';
+import { diagnosisPage } from './diagnosis.js';
 import { routerPage } from './router.js';
 import { deploymentsPage } from './deployments.js';
 
@@ -16,6 +18,7 @@ const RANK = { viewer: 1, reviewer: 2, admin: 3 };
 /** Each page: its nav label, the least role that sees it, and how it renders. */
 const PAGES = [
   { path: 'overview', label: 'Overview', role: 'viewer', render: overviewPage },
+  { path: 'diagnosis', label: 'Diagnosis', role: 'viewer', render: diagnosisPage },
   { path: 'requests', label: 'Request log', role: 'viewer', render: requestsPage, detail: requestDetailPage },
   { path: 'keys', label: 'Keys & budgets', role: 'admin', render: keysPage },
   { path: 'reviews', label: 'Reviews', role: 'viewer', render: reviewsPage, detail: reviewDetailPage },
@@ -48,7 +51,7 @@ function onSignedIn(me) {
   show(who,
     h('span', { class: 'me', dataset: { role: me.role } }, `${me.name} · ${me.role}`),
     h('button', { type: 'button', class: 'secondary', id: 'sign-out', onclick: signOut }, 'Sign out'));
-  if (!location.hash || location.hash === '#/' || location.hash === '#/signin') location.hash = '#/requests';
+  if (!location.hash || location.hash === '#/' || location.hash === '#/signin') location.hash = '#/overview';
   else render();
 }
 
@@ -60,7 +63,10 @@ async function signOut() {
 
 function render() {
   if (!state.me) return;
-  const [, name, id] = location.hash.split('/');
+  // The query after '?' carries a page's filters (the request log's: from, to, model, tier, …).
+  const at = location.hash.indexOf('?');
+  const [, name, id] = (at === -1 ? location.hash : location.hash.slice(0, at)).split('/');
+  const query = new URLSearchParams(at === -1 ? '' : location.hash.slice(at + 1));
   const page = PAGES.find((p) => p.path === name && allowed(p));
   show(nav, PAGES.filter(allowed).map((p) => h('a', { href: `#/${p.path}`, class: p === page ? 'active' : '', dataset: { page: p.path } }, p.label)));
   if (!page) {
@@ -70,7 +76,7 @@ function render() {
   // Each visit renders into its own element: a slow page left behind writes into a detached one.
   const root = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   show(main, root);
-  const context = { me: state.me, main: root };
+  const context = { me: state.me, main: root, query };
   const view = id && page.detail ? page.detail(context, decodeURIComponent(id)) : page.render(context);
   Promise.resolve(view).catch((error) => show(root, h('p', { class: 'notice error', role: 'alert' }, error.message)));
 }

@@ -1,17 +1,28 @@
 // The request log: filters (key, model, route, tier, status, time), newest first, paged
 // with the admin API's cursor; and one request's detail — every attempt, the route and
-// its reason, cost and tokens by kind, the cache, and the bodies its key's policy kept.
+// its reason, cost and tokens by kind, the cache, the bodies its key's policy kept, and
+// whether its context length explains its latency (against the window's bins, diagnosis.js).
+// Filters also come from the URL hash: #/requests?from=…&to=…&model=…&tier=… (the
+// Diagnosis page's spike links), replacing the ones kept from before.
 import { api } from './api.js';
 import { h, show, table, facts } from './dom.js';
 import { usd, int, ms, time, prettyJson } from './format.js';
+import { contextVerdict, windowFor } from './diagnosis.js';
 
 const TIERS = ['nano', 'mini', 'default', 'frontier', 'pro'];
 const PAGE_SIZE = 25;
+/** The filters the request log takes (the admin API's names), in the form and from the URL hash. */
+const FILTERS = ['key_id', 'model', 'route', 'tier', 'status', 'from', 'to'];
 
 /** Kept while the page is open: going to a detail and back shows the same filters and page. */
 const view = { filters: {}, cursors: [null] };
 
-export async function requestsPage({ main }) {
+export async function requestsPage({ main, query }) {
+  const given = FILTERS.filter((name) => query?.get(name));
+  if (given.length > 0) {
+    view.filters = Object.fromEntries(given.map((name) => [name, query.get(name)]));
+    view.cursors = [null];
+  }
   const results = h('div', { id: 'request-results' });
   show(main, h('section', {}, h('h1', {}, 'Request log'), filterForm(results), results));
   await load(results);
@@ -41,14 +52,22 @@ function filterForm(results) {
       view.filters[name] = name === 'from' || name === 'to' ? new Date(v).toISOString() : v;
     }
     view.cursors = [null];
+    linkFilters();
     load(results);
   });
   form.addEventListener('reset', () => {
     view.filters = {};
     view.cursors = [null];
+    linkFilters();
     setTimeout(() => load(results));
   });
   return form;
+}
+
+/** The address follows the filters (no re-render: replaceState fires no hashchange), so a reload or a shared link shows the same rows. */
+function linkFilters() {
+  const query = new URLSearchParams(view.filters).toString();
+  history.replaceState(null, '', `#/requests${query ? `?${query}` : ''}`);
 }
 
 async function load(results) {
@@ -83,14 +102,31 @@ async function load(results) {
       h('button', { type: 'button', class: 'secondary', id: 'older', disabled: !page.next_cursor, onclick: () => { view.cursors.push(page.next_cursor); load(results); } }, 'Older →')));
 }
 
+/** The detail's context-length line: fetched after the detail shows, so it never delays it. */
+async function contextLine(el, r) {
+  const window = windowFor(r.time);
+  if (!window) return show(el, 'Older than the last month: no window to compare its context length with.');
+  try {
+    const verdict = contextVerdict(r.input_tokens, await api('GET', `/admin/stats/context?window=${window}`));
+    el.dataset.kind = verdict.kind;
+    el.className = `card context-verdict ${verdict.kind}`;
+    show(el, verdict.text);
+  } catch (error) {
+    show(el, `Could not compare with the window: ${error.message}`);
+  }
+}
+
 export async function requestDetailPage({ main }, id) {
   const detail = await api('GET', `/admin/requests/${encodeURIComponent(id)}`);
   const [first, ...attempts] = detail.rows;
   const r = first.attempt === 0 ? first : detail.rows.find((row) => row.attempt === 0) ?? first;
   const bodies = detail.bodies;
+  const verdict = h('p', { class: 'card context-verdict', id: 'context-verdict' }, 'Comparing its context length with the window…');
+  contextLine(verdict, r);
   show(main, h('section', { id: 'request-detail' },
     h('p', {}, h('a', { href: '#/requests' }, '← Request log')),
     h('h1', {}, 'Request ', h('code', { dataset: { field: 'request_id' } }, detail.request_id)),
+    verdict,
     h('div', { class: 'grid2' },
       h('div', { class: 'card' }, h('h2', {}, 'Call'), facts([
         ['Time', time(r.time)],
