@@ -8,6 +8,7 @@ import pg from 'pg';
 import type { LedgerEntry } from '../services.ts';
 import { isRowError, isUnreachable, writeBatch, type BatchOutcome } from './postgres-batch.ts';
 import { PostgresInstanceLocks } from './postgres-instance-lock.ts';
+import { WriteOutbox } from './postgres-outbox.ts';
 import { migratePostgres } from './postgres-migrate.ts';
 import {
   budgetColumns, decisionColumns, DUE_REVIEWS_SQL, encodeCursor, HELD_RESERVATIONS_SQL, LEASE_REVIEW_SQL, keyColumns, requestsQuery, reviewColumns, reviewPage, reviewsQuery, spendQuery, toReviewRow,
@@ -36,8 +37,6 @@ export interface PostgresStoreOptions extends WriteQueueOptions {
 }
 
 type Row = Record<string, unknown>;
-const BUFFER_WARN_MS = 10_000;
-const BUFFER_RETRY_MS = 1000;
 const dollar = (n: number) => `$${n}`;
 
 export class PostgresStore implements Store {
@@ -51,27 +50,21 @@ export class PostgresStore implements Store {
   /** "PostgreSQL at host:port/db", for messages (never the credentials). */
   readonly location: string;
   private readonly queryTimeoutMs: number;
-  private readonly maxBuffered: number;
-  private readonly onWarn: (message: string, fields: Record<string, unknown>) => void;
-  /** Settlements and request rows that could not be written while PostgreSQL was unreachable. */
-  private readonly buffered: WriteOp[] = [];
-  private bufferWarnedAt = 0;
-  /** Buffered writes being tried right now (still counted as buffered). */
-  private flushing = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
-  /** Commits one at a time: the write queue's batches and the retries of the buffer. */
-  private committing: Promise<void> = Promise.resolve();
+  /** Where write batches wait while PostgreSQL is unreachable (postgres-outbox.ts). */
+  private readonly outbox: WriteOutbox;
 
   private constructor(pool: pg.Pool, options: PostgresStoreOptions) {
     this.pool = pool;
     this.location = postgresLocation(options.url);
     this.queryTimeoutMs = options.queryTimeoutMs ?? 5000;
-    this.maxBuffered = options.maxBufferedWrites ?? 100_000;
-    this.onWarn = options.onWarn ?? (() => {});
     this.onError = options.onError ?? (() => {});
+    this.outbox = new WriteOutbox({
+      write: (ops) => this.commitBatch(ops), location: this.location, maxBuffered: options.maxBufferedWrites ?? 100_000,
+      onWarn: options.onWarn ?? (() => {}), onError: this.onError,
+    });
     this.locks = new PostgresInstanceLocks(options.url, options.schema ?? 'public', pool, this.onError);
     this.timezone = options.timezone ?? 'UTC';
-    this.writes = new WriteQueue((ops) => this.commit(ops), options);
+    this.writes = new WriteQueue((ops) => this.outbox.commit(ops), options);
   }
 
   /** Connect, create the schema and tables if missing, and return the store. */
@@ -264,7 +257,7 @@ export class PostgresStore implements Store {
 
   /** Settlements and request rows waiting for PostgreSQL to come back. */
   bufferedWrites(): number {
-    return this.buffered.length + this.flushing;
+    return this.outbox.size;
   }
 
   /** Whether PostgreSQL answers now (a bounded `SELECT 1`), for readiness. */
@@ -276,95 +269,6 @@ export class PostgresStore implements Store {
     } catch {
       return false;
     }
-  }
-
-  /** The write queue's batch: after what is buffered, or buffered too while PostgreSQL is unreachable. */
-  private commit(ops: WriteOp[]): Promise<void> {
-    const run = this.committing.then(() => this.commitOrHold(ops));
-    this.committing = run.catch(() => {});
-    return run;
-  }
-
-  private async commitOrHold(ops: WriteOp[]): Promise<void> {
-    if (this.closed) throw new Error('store is closed');
-    // What waits from an outage goes first, in its own transaction: a failure of the new
-    // batch (a bad row) must not make the buffer wait longer.
-    let down: unknown;
-    if (this.buffered.length > 0) down = await this.flushBuffered();
-    if (ops.length === 0) return;
-    if (down === undefined) {
-      try {
-        await this.commitBatch(ops);
-        return;
-      } catch (error) {
-        if (!isUnreachable(error)) throw error;
-        down = error;
-      }
-    }
-    this.hold(ops, down);
-  }
-
-  /** Write the buffer; undefined when done, else the error that shows PostgreSQL is still unreachable. */
-  private async flushBuffered(): Promise<unknown> {
-    const batch = this.buffered.splice(0);
-    this.flushing = batch.length;
-    try {
-      await this.commitBatch(batch);
-    } catch (error) {
-      this.flushing = 0;
-      if (isUnreachable(error)) {
-        this.buffered.unshift(...batch);
-        this.scheduleRetry();
-        return error;
-      }
-      for (const op of batch) op.reject(error);
-      this.onError(`${batch.length} buffered writes failed when ${this.location} was back; they are lost`, error);
-      return undefined;
-    }
-    this.flushing = 0;
-    this.onWarn(`${this.location} is reachable again; wrote the settlements and request rows held meanwhile`, { writes: batch.length });
-    this.bufferWarnedAt = 0;
-    return undefined;
-  }
-
-  /**
-   * PostgreSQL is unreachable: a reservation fails now (its request is refused, and a
-   * release is buffered in case its commit did land), the rest waits in the buffer.
-   */
-  private hold(ops: WriteOp[], error: unknown): void {
-    for (const op of ops) {
-      if (op.kind !== 'reserve') {
-        this.buffered.push(op);
-        continue;
-      }
-      op.reject(error);
-      this.buffered.push({ kind: 'finish', id: op.row.id, status: 'released', units: 0, resolve: noop, reject: noop, tries: 0 });
-    }
-    let dropped = 0;
-    while (this.buffered.length > this.maxBuffered) {
-      const index = this.buffered.findIndex((op) => op.kind === 'ledger');
-      const [op] = this.buffered.splice(index < 0 ? 0 : index, 1);
-      op.reject(new Error(`${this.location} has been unreachable for too long: the write buffer is full`));
-      dropped++;
-    }
-    if (dropped > 0) this.onError(`dropped ${dropped} buffered writes: the buffer of ${this.maxBuffered} is full while ${this.location} is unreachable`, error);
-    const now = Date.now();
-    if (now - this.bufferWarnedAt >= BUFFER_WARN_MS) {
-      this.bufferWarnedAt = now;
-      this.onWarn(`${this.location} is unreachable: holding settlements and request rows in memory until it returns; new paid requests are refused`, {
-        buffered: this.buffered.length, max: this.maxBuffered, error: errorMessage(error),
-      });
-    }
-    this.scheduleRetry();
-  }
-
-  private scheduleRetry(): void {
-    if (this.retryTimer || this.closed) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      if (this.buffered.length > 0) void this.commit([]).catch(noop);
-    }, BUFFER_RETRY_MS);
-    this.retryTimer.unref();
   }
 
   private async commitBatch(ops: WriteOp[]): Promise<void> {
@@ -467,23 +371,14 @@ export class PostgresStore implements Store {
   /** Commit what is queued and what is buffered; fails while PostgreSQL is unreachable (the writes stay buffered). */
   async flush(): Promise<void> {
     await this.writes.flush();
-    if (this.buffered.length === 0) return;
-    await this.commit([]);
-    if (this.buffered.length > 0) throw new Error(`${this.location} is unreachable: ${this.buffered.length} writes are waiting for it`);
+    await this.outbox.drain();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     await this.writes.flush();
-    if (this.buffered.length > 0) await this.commit([]).catch(noop);
+    await this.outbox.close();
     this.closed = true;
-    clearTimeout(this.retryTimer);
-    if (this.buffered.length > 0) {
-      const lost = this.buffered.splice(0);
-      const error = new Error(`${this.location} was unreachable when the gateway stopped`);
-      for (const op of lost) op.reject(error);
-      this.onError(`${lost.length} settlements and request rows could not be written before closing; their reservations are billed at their worst case by the next start`, error);
-    }
     await this.locks.releaseAll();
     await this.pool.end();
   }
@@ -533,10 +428,6 @@ export class PostgresStore implements Store {
 }
 
 function noop(): void {}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** host:port/database of a PostgreSQL URL, without its credentials. */
 export function postgresLocation(url: string): string {
