@@ -6,7 +6,7 @@ import { PERIODS, type Period } from '../budget/periods.ts';
 import { parseIsoTime } from './iso-time.ts';
 import type { BudgetScope, KeyEnv, KeyRateLimits, OutputCapPolicy, RateLimits } from '../store/types.ts';
 import type { Decision, KeyRole, ReviewQuery, ReviewStatus } from '../review/types.ts';
-import { decodeReviewCursor } from '../store/rows.ts';
+import { decodeReviewCursor } from '../store/review-rows.ts';
 
 export interface BudgetInput {
   limit_usd: number;

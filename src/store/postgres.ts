@@ -11,9 +11,10 @@ import { PostgresInstanceLocks } from './postgres-instance-lock.ts';
 import { WriteOutbox } from './postgres-outbox.ts';
 import { migratePostgres } from './postgres-migrate.ts';
 import {
-  budgetColumns, decisionColumns, DUE_REVIEWS_SQL, encodeCursor, HELD_RESERVATIONS_SQL, LEASE_REVIEW_SQL, keyColumns, requestsQuery, reviewColumns, reviewPage, reviewsQuery, spendQuery, toReviewRow,
+  budgetColumns, encodeCursor, keyColumns, requestsQuery, spendQuery, 
   toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toStoredBodies, toUsageRow, usageQuery,
 } from './rows.ts';
+import { decisionColumns, DUE_REVIEWS_SQL, HELD_RESERVATIONS_SQL, LEASE_REVIEW_SQL, reviewColumns, reviewPage, reviewsQuery, toReviewRow } from './review-rows.ts';
 import { WriteQueue, type WriteOp, type WriteQueueOptions } from './write-queue.ts';
 import { queryContextStats, queryStats, type ContextStatsQuery, type ContextStatsResult, type StatsQuery, type StatsResult } from './stats.ts';
 import type { ReviewDecisionPatch, ReviewPage, ReviewQuery, ReviewRow } from '../review/types.ts';

@@ -10,9 +10,10 @@ import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import type { LedgerEntry } from '../services.ts';
 import { ADDED_COLUMNS, NewerSchemaError, SCHEMA_VERSION, schemaStatements, type ExistingColumns, type UpgradedTable } from './schema.ts';
 import {
-  budgetColumns, decisionColumns, DUE_REVIEWS_SQL, HELD_RESERVATIONS_SQL, LEASE_REVIEW_SQL, keyColumns, requestsQuery, reviewColumns, reviewPage, reviewsQuery, spendQuery, toReviewRow,
+  budgetColumns, keyColumns, requestsQuery, spendQuery, 
   toBudgetRow, toInstanceRow, toKeyRow, toProjectRow, toRequestRow, toReservationRow, toStoredBodies, toUsageRow, usageQuery, encodeCursor,
 } from './rows.ts';
+import { decisionColumns, DUE_REVIEWS_SQL, HELD_RESERVATIONS_SQL, LEASE_REVIEW_SQL, reviewColumns, reviewPage, reviewsQuery, toReviewRow } from './review-rows.ts';
 import { plainOp, WriteQueue, type WriteOp, type WriteQueueOptions } from './write-queue.ts';
 import { SqliteWriter, SqliteWriterThread } from './sqlite-writer.ts';
 import { SqliteInstanceLocks } from './sqlite-instance-lock.ts';
