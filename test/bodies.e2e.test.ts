@@ -9,6 +9,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { startMockUpstream, type MockUpstream } from '../src/mock-upstream/index.ts';
 import { POSTGRES_URL, dropSchema, postgresUnavailable, uniqueName } from '../src/store/testing.ts';
+import { mockProvidersYaml } from './support/stack.ts';
 import { startGateway, ledgerRow, type TestGateway } from './support/gateway.ts';
 import { adminApi, MASTER_KEY } from './support/admin.ts';
 
@@ -26,9 +27,7 @@ async function start(env: Record<string, string>): Promise<{ gw: TestGateway; mo
   const gw = await startGateway({
     env: { SWITCHYARD_MASTER_KEY: MASTER_KEY, ...env },
     yaml: `
-providers:
-  openai: { base_url: ${mock.url}/v1, api_key: mock-provider-secret-0001 }
-  anthropic: { base_url: ${mock.url}, api_key: mock-provider-secret-0002 }
+${mockProvidersYaml(mock.url)}
 log:
   bodies:
     keys: { careful: redacted, verbose: full }

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import OpenAI from 'openai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startMockUpstream, type MockUpstream } from '../src/mock-upstream/index.ts';
+import { mockProvidersYaml } from './support/stack.ts';
 import { startGateway, ledgerRow, type TestGateway } from './support/gateway.ts';
 import { adminApi, MASTER_KEY, type AdminApi } from './support/admin.ts';
 
@@ -29,9 +30,7 @@ before(async () => {
   gw = await startGateway({
     env: { SWITCHYARD_MASTER_KEY: MASTER_KEY },
     yaml: `
-providers:
-  openai: { base_url: ${mock.url}/v1, api_key: mock-provider-secret-0001 }
-  anthropic: { base_url: ${mock.url}, api_key: mock-provider-secret-0002 }
+${mockProvidersYaml(mock.url)}
 log:
   bodies:
     keys: { verbose: full }

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { startMockUpstream, type MockUpstream } from '../src/mock-upstream/index.ts';
+import { mockProvidersYaml } from './support/stack.ts';
 import { startGateway, ledgerRow, type TestGateway } from './support/gateway.ts';
 import { adminApi, MASTER_KEY } from './support/admin.ts';
 import { POSTGRES_URL, dropSchema, postgresUnavailable, uniqueName } from '../src/store/testing.ts';
@@ -38,9 +39,7 @@ const HOOK_SECRET = 'review-hook-secret-0001';
 
 function yaml(): string {
   return `
-providers:
-  openai: { base_url: ${mock.url}/v1, api_key: mock-provider-secret-0001 }
-  anthropic: { base_url: ${mock.url}, api_key: mock-provider-secret-0002 }
+${mockProvidersYaml(mock.url)}
 log:
   bodies:
     keys: { careful: redacted }

@@ -16,6 +16,13 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/** The `providers:` block of a config with the mock as the OpenAI and Anthropic upstream. */
+export function mockProvidersYaml(mockUrl: string): string {
+  return `providers:
+  openai: { base_url: ${mockUrl}/v1, api_key: ${PROVIDER_KEY} }
+  anthropic: { base_url: ${mockUrl}, api_key: mock-provider-secret-0002 }`;
+}
+
 /** Extra models on a chat-only OpenAI-compatible server (like Ollama or vLLM). */
 export function localModelsYaml(mockUrl: string, extraProviders = ''): string {
   return `
