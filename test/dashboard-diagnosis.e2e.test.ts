@@ -10,18 +10,15 @@
 // Also: signing in lands on the Overview. Screenshot: test-artifacts/dashboard/diagnosis.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import OpenAI from 'openai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { browserSkip, launchBrowser, openPage, screenshot, signIn as signInAt } from './support/browser.ts';
 import { startMockUpstream, type MockUpstream } from '../src/mock-upstream/index.ts';
 import type { RequestRow } from '../src/store/types.ts';
 import { startGateway, type TestGateway } from './support/gateway.ts';
 import { adminApi, MASTER_KEY, type AdminApi } from './support/admin.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = new URL('../test-artifacts/dashboard/', import.meta.url);
-const skip = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (CI installs Debian's chromium)`;
-if (skip) console.log(`# dashboard diagnosis browser tests skipped: ${skip}`);
+const skip = browserSkip('dashboard diagnosis');
 
 const HOUR = 3_600_000;
 const LONG_PROMPT = `Summarise this log: ${'word '.repeat(16_000)}`;
@@ -37,7 +34,6 @@ const shortIds: string[] = [];
 
 before(async () => {
   if (skip) return;
-  mkdirSync(ARTIFACTS, { recursive: true });
   mock = await startMockUpstream({});
   gw = await startGateway({
     env: { SWITCHYARD_MASTER_KEY: MASTER_KEY },
@@ -70,8 +66,7 @@ providers:
   await gw.gateway.ledger.flush();
   ledger = (await admin.requests()).filter((r) => r.attempt === 0);
   assert.equal(ledger.length, 15, 'every request has its row');
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -80,21 +75,10 @@ after(async () => {
   await mock?.close();
 });
 
-async function newPage(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
-  page.on('pageerror', (error) => problems.push(error.message));
-  return { context, page, problems };
-}
+// CSP violations and script errors land in `problems`: uPlot must run under script-src 'self'.
+const newPage = () => openPage(browser, gw.origin);
 
-async function signIn(page: Page, key: string): Promise<void> {
-  await page.goto(`${gw.origin}/dashboard`);
-  await page.fill('#key', key);
-  await page.click('#sign-in button[type=submit]');
-  await page.waitForSelector('#sign-out');
-}
+const signIn = (page: Page, key: string) => signInAt(page, gw.origin, key);
 
 const text = async (page: Page, selector: string) => (await page.textContent(selector))!.trim();
 const bin = (tokens: number) => (tokens <= 1 ? 0 : Math.floor(Math.log2(tokens)));
@@ -164,7 +148,7 @@ test('sign-in lands on the Overview; Diagnosis: latency and TTFT per input-size 
     assert.deepEqual([chart.bins, chart.series], [bins.size, 3]);
     assert.ok(chart.painted > 300, `the context chart painted ${chart.painted} pixels`);
     await page.waitForSelector('#chart-tier-spend[data-drawn="true"] canvas');
-    await page.screenshot({ path: new URL('diagnosis.png', ARTIFACTS).pathname, fullPage: true });
+    await screenshot(page, 'diagnosis');
 
     // On a phone the charts follow the narrower cards and nothing runs off the side.
     await page.setViewportSize({ width: 390, height: 844 });

@@ -7,9 +7,9 @@
 // Screenshots: test-artifacts/dashboard/{overview,router,deployments}.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import OpenAI from 'openai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { browserSkip, launchBrowser, openPage, screenshot, signIn as signInAt } from './support/browser.ts';
 import { startMockUpstream, type MockUpstream } from '../src/mock-upstream/index.ts';
 import { shippedCatalog } from '../src/catalog/catalog.ts';
 import { costOf } from '../src/catalog/cost.ts';
@@ -17,10 +17,7 @@ import type { RequestRow } from '../src/store/types.ts';
 import { startGateway, type TestGateway } from './support/gateway.ts';
 import { adminApi, MASTER_KEY, type AdminApi } from './support/admin.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = new URL('../test-artifacts/dashboard/', import.meta.url);
-const skip = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (CI installs Debian's chromium)`;
-if (skip) console.log(`# dashboard overview browser tests skipped: ${skip}`);
+const skip = browserSkip('dashboard overview');
 
 let mock: MockUpstream;
 let gw: TestGateway;
@@ -31,7 +28,6 @@ let ledger: RequestRow[] = [];
 
 before(async () => {
   if (skip) return;
-  mkdirSync(ARTIFACTS, { recursive: true });
   mock = await startMockUpstream({});
   gw = await startGateway({
     env: { SWITCHYARD_MASTER_KEY: MASTER_KEY },
@@ -58,9 +54,7 @@ providers:
   await gw.gateway.ledger.flush();
   ledger = (await admin.requests()).filter((r) => r.attempt === 0);
   assert.equal(ledger.length, 13, 'every request has its row');
-  const { chromium } = await import('playwright-core');
-  // Chromium's sandbox refuses to start as root (containers, CI).
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -69,26 +63,10 @@ after(async () => {
   await mock?.close();
 });
 
-async function newPage(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  // CSP violations and script errors show up here: uPlot must run under script-src 'self'.
-  const problems: string[] = [];
-  page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
-  page.on('pageerror', (error) => problems.push(error.message));
-  return { context, page, problems };
-}
+// CSP violations and script errors land in `problems`: uPlot must run under script-src 'self'.
+const newPage = () => openPage(browser, gw.origin);
 
-async function signIn(page: Page, key: string): Promise<void> {
-  await page.goto(`${gw.origin}/dashboard`);
-  await page.fill('#key', key);
-  await page.click('#sign-in button[type=submit]');
-  await page.waitForSelector('#sign-out');
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true });
-}
+const signIn = (page: Page, key: string) => signInAt(page, gw.origin, key);
 
 async function field(page: Page, scope: string, name: string): Promise<string> {
   return (await page.textContent(`${scope} [data-field="${name}"]`))!.trim();

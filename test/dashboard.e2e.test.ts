@@ -5,18 +5,15 @@
 // CSRF, and the security headers. Screenshots go to test-artifacts/dashboard/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import OpenAI from 'openai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, browserSkip, launchBrowser, openPage, screenshot, signIn as signInAt } from './support/browser.ts';
 import { startMockUpstream, type MockUpstream } from '../src/mock-upstream/index.ts';
 import { mockProvidersYaml } from './support/stack.ts';
 import { startGateway, ledgerRow, type TestGateway } from './support/gateway.ts';
 import { adminApi, MASTER_KEY, type AdminApi } from './support/admin.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = new URL('../test-artifacts/dashboard/', import.meta.url);
-const skip = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (CI installs Debian's chromium)`;
-if (skip) console.log(`# dashboard browser tests skipped: ${skip}`);
+const skip = browserSkip('dashboard');
 
 let mock: MockUpstream;
 let gw: TestGateway;
@@ -25,7 +22,6 @@ let browser: Browser;
 
 before(async () => {
   if (skip) return;
-  mkdirSync(ARTIFACTS, { recursive: true });
   mock = await startMockUpstream({});
   gw = await startGateway({
     env: { SWITCHYARD_MASTER_KEY: MASTER_KEY },
@@ -37,9 +33,7 @@ log:
 `,
   });
   admin = adminApi(gw.origin);
-  const { chromium } = await import('playwright-core');
-  // Chromium's sandbox refuses to start as root (containers, CI).
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -50,22 +44,9 @@ after(async () => {
 
 const sdk = (key: string) => new OpenAI({ baseURL: gw.baseURL, apiKey: key, maxRetries: 0, timeout: 30_000 });
 
-async function newPage(width = 1280, height = 900): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width, height } });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: gw.origin });
-  return { context, page: await context.newPage() };
-}
+const newPage = (width = 1280, height = 900) => openPage(browser, gw.origin, { width, height, clipboard: true });
 
-async function signIn(page: Page, key: string): Promise<void> {
-  await page.goto(`${gw.origin}/dashboard`);
-  await page.fill('#key', key);
-  await page.click('#sign-in button[type=submit]');
-  await page.waitForSelector('#sign-out');
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true });
-}
+const signIn = (page: Page, key: string) => signInAt(page, gw.origin, key);
 
 /** What the page answers when it calls the gateway itself (its cookie goes along). */
 function fetchInPage(page: Page, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
