@@ -5,6 +5,7 @@ import type { ModelInfo } from './catalog/types.ts';
 import type { Route } from './routing/resolve.ts';
 import { autoWorstCase } from './router/budget.ts';
 import type { Admitted, CostEstimate } from './services.ts';
+import type { Attempt } from './call-state.ts';
 import { usageProblems, type UsageField } from './providers/usage.ts';
 import { countInputTokens, countTextTokens } from './tokens/count.ts';
 
@@ -36,6 +37,37 @@ export function applyOutputCap(request: CanonicalRequest, admitted: Admitted): v
 
 export function costFor(usage: Usage, model: ModelInfo): number {
   return costOf(usage, model.pricing);
+}
+
+/** What the attempts before the answering one cost; failed attempts carry no usage and cost nothing. */
+export function earlierCost(attempts: readonly Attempt[]): { usage?: Usage; costUsd: number } {
+  let usage: Usage | undefined;
+  let costUsd = 0;
+  for (let i = 0; i < attempts.length - 1; i++) {
+    const a = attempts[i];
+    if (!a.usage) continue;
+    usage = usage ? sumUsage(usage, a.usage) : a.usage;
+    costUsd += costFor(a.usage, a.model);
+  }
+  return { usage, costUsd };
+}
+
+/** What a whole answer cost with every attempt before it (a cascade's tiers, samples, judges), as respond() bills it. */
+export function spentOn(answer: { usage: Usage; model: ModelInfo; attempts: readonly Attempt[] }): { usage: Usage; costUsd: number } {
+  const earlier = earlierCost(answer.attempts);
+  const costUsd = costFor(answer.usage, answer.model) + earlier.costUsd;
+  return { usage: earlier.usage ? sumUsage(earlier.usage, answer.usage) : answer.usage, costUsd };
+}
+
+export function sumUsage(a: Usage, b: Usage): Usage {
+  const sum: Usage = {
+    inputTokens: a.inputTokens + b.inputTokens,
+    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
+  };
+  if (a.cacheWriteTokens || b.cacheWriteTokens) sum.cacheWriteTokens = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
+  return sum;
 }
 
 /** Output tokens from a stream that ended before the upstream reported usage. */

@@ -122,16 +122,6 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     onReviewDecided: (row) => reviews?.decidedHere(row),
     models: () => modelsFor(gateway!, { keyId: 'master', name: 'master key', prefix: '', env: 'master' }),
   });
-  reviews = new ReviewService({
-    store: access.store, settings: config.review, log, callPro: proCaller(() => gateway!),
-    metrics: { observeReview: (mode, rule) => gateway?.metrics.observeReview(mode, rule), observeReviewDecision: (status) => gateway?.metrics.observeReviewDecision(status) },
-    settleAdopted: (reservationId, units) => access.admission.settleAdopted(reservationId, units),
-    recordPro: (row, answer, latencyMs) => gateway!.ledger.record({
-      requestId: `${row.requestId}.pro`, attempt: 0, time: new Date().toISOString(), keyId: row.keyId, projectId: row.projectId ?? undefined,
-      endpoint: row.endpoint, modelRequested: row.model, modelUsed: answer.model, tier: 'pro', stream: false, status: 200,
-      usage: answer.usage, costUsd: answer.costUsd, latencyMs, route: `review ${row.id} timed out: answered by the pro tier`,
-    }),
-  });
   const open = config.gatewayKeys.length === 0 && !config.masterKey;
   const refusals = new RefusalCounts();
   const metrics = new GatewayMetrics({
@@ -140,6 +130,16 @@ export async function createGateway(config: GatewayConfig, overrides: GatewayOve
     redisFailOpen: () => access.admission.failOpenCounts(),
     storeBufferedWrites: () => access.bufferedWrites(),
     breakers: async () => breakerStates(await listDeployments({ resilience, models: () => catalog.available(), deploymentsOf: (model) => catalog.deployments(model) })),
+  });
+  reviews = new ReviewService({
+    store: access.store, settings: config.review, log, callPro: proCaller(() => gateway!),
+    metrics,
+    settleAdopted: (reservationId, units) => access.admission.settleAdopted(reservationId, units),
+    recordPro: (row, answer, latencyMs) => gateway!.ledger.record({
+      requestId: `${row.requestId}.pro`, attempt: 0, time: new Date().toISOString(), keyId: row.keyId, projectId: row.projectId ?? undefined,
+      endpoint: row.endpoint, modelRequested: row.model, modelUsed: answer.model, tier: 'pro', stream: false, status: 200,
+      usage: answer.usage, costUsd: answer.costUsd, latencyMs, route: `review ${row.id} timed out: answered by the pro tier`,
+    }),
   });
   const ledger = overrides.ledger ?? access.ledger;
   const tracing = overrides.tracing ?? (await tracingFromEnv());

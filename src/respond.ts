@@ -4,7 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import { GatewayError } from './canonical/errors.ts';
 import type { StreamEvent, Usage } from './canonical/types.ts';
-import { costFor } from './account.ts';
+import { costFor, earlierCost, sumUsage } from './account.ts';
 import type { Attempt, CallResult, CallState } from './call-state.ts';
 import { drained } from './http/drain.ts';
 import { sendError } from './http/send.ts';
@@ -34,30 +34,6 @@ export async function respond(state: CallState, call: ModelCall, outcome: Outcom
     result.costUsd = rendered.costUsd + earlier.costUsd;
   }
   return result;
-}
-
-/** What the attempts before the answering one cost; failed attempts carry no usage and cost nothing. */
-function earlierCost(attempts: readonly Attempt[]): { usage?: Usage; costUsd: number } {
-  let usage: Usage | undefined;
-  let costUsd = 0;
-  for (let i = 0; i < attempts.length - 1; i++) {
-    const a = attempts[i];
-    if (!a.usage) continue;
-    usage = usage ? sumUsage(usage, a.usage) : a.usage;
-    costUsd += costFor(a.usage, a.model);
-  }
-  return { usage, costUsd };
-}
-
-function sumUsage(a: Usage, b: Usage): Usage {
-  const sum: Usage = {
-    inputTokens: a.inputTokens + b.inputTokens,
-    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
-  };
-  if (a.cacheWriteTokens || b.cacheWriteTokens) sum.cacheWriteTokens = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
-  return sum;
 }
 
 function render(state: CallState, call: ModelCall, outcome: Outcome, earlierUsd: number): Promise<Rendered> | Rendered {

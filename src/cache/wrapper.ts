@@ -3,7 +3,7 @@
 // upstream; a miss reads the whole answer (so it can be kept) and stores it.
 import { emptyUsage } from '../canonical/types.ts';
 import type { CanonicalResponse } from '../canonical/types.ts';
-import { costFor } from '../account.ts';
+import { spentOn } from '../account.ts';
 import type { InvokeWrapper, ModelCall, Outcome } from '../invoke.ts';
 import { buffered } from '../router/judge.ts';
 import type { CachedAnswer } from './store.ts';
@@ -25,7 +25,7 @@ export function withCache(): InvokeWrapper {
     const outcome = await next(buffered(call));
     if (outcome.kind !== 'response') return outcome;
     if (cacheable(outcome.response)) {
-      const answer: CachedAnswer = { response: { ...outcome.response, usage: outcome.usage }, model: outcome.model.id, deployment: outcome.deployment.id, costUsd: spentOn(outcome), createdAt: new Date().toISOString() };
+      const answer: CachedAnswer = { response: { ...outcome.response, usage: outcome.usage }, model: outcome.model.id, deployment: outcome.deployment.id, costUsd: spentOn(outcome).costUsd, createdAt: new Date().toISOString() };
       const text = JSON.stringify(answer);
       if (text.length <= cache.maxEntryBytes) {
         cache.store.set(cache.key, answer, cache.ttlMs).catch((error) => call.gateway.log.warn({ requestId: call.requestId, err: (error as Error).message }, 'could not store an answer in the response cache'));
@@ -52,14 +52,4 @@ function fromCache(call: ModelCall, hit: CachedAnswer): Answered | undefined {
 
 function cacheable(response: CanonicalResponse): boolean {
   return response.finishReason !== 'error' && response.finishReason !== 'content_filter' && response.content.length > 0;
-}
-
-/** What every attempt of the answer cost (a cascade's tiers included): what a hit saves. */
-function spentOn(outcome: Answered): number {
-  let usd = costFor(outcome.usage, outcome.model);
-  for (let i = 0; i < outcome.attempts.length - 1; i++) {
-    const a = outcome.attempts[i];
-    if (a.usage) usd += costFor(a.usage, a.model);
-  }
-  return usd;
 }

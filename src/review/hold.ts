@@ -12,7 +12,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError, invalidField } from '../canonical/errors.ts';
 import type { CanonicalRequest, CanonicalResponse, Usage } from '../canonical/types.ts';
-import { costFor } from '../account.ts';
+import { spentOn } from '../account.ts';
 import type { CallResult, CallState } from '../call-state.ts';
 import type { Gateway } from '../gateway.ts';
 import type { InvokeWrapper, Outcome } from '../invoke.ts';
@@ -202,23 +202,6 @@ export function reviewRefused(row: ReviewRow): GatewayError {
 function wantsAsync(headers: IncomingHttpHeaders): boolean {
   const prefer = headers.prefer;
   return typeof prefer === 'string' && /(^|[,;\s])respond-async\b/i.test(prefer);
-}
-
-/** What every attempt of the request came to (a cascade's tiers and judges included), as respond() bills it. */
-function spentOn(outcome: Answered): { usage: Usage; costUsd: number } {
-  const usage: Usage = { ...outcome.usage };
-  let costUsd = costFor(outcome.usage, outcome.model);
-  const attempts = outcome.attempts;
-  for (let i = 0; i < attempts.length - 1; i++) {
-    const a = attempts[i];
-    if (!a.usage) continue;
-    usage.inputTokens += a.usage.inputTokens;
-    usage.cachedInputTokens += a.usage.cachedInputTokens;
-    usage.outputTokens += a.usage.outputTokens;
-    usage.reasoningTokens += a.usage.reasoningTokens;
-    costUsd += costFor(a.usage, a.model);
-  }
-  return { usage, costUsd };
 }
 
 /** The client's body for the reviewer: redacted where the key's body policy redacts, the gateway's own secrets masked always. */

@@ -9,6 +9,7 @@ import { request } from 'undici';
 import { GatewayError } from '../canonical/errors.ts';
 import type { CanonicalResponse, Usage } from '../canonical/types.ts';
 import { toUnits } from '../budget/money.ts';
+import { sumUsage } from '../account.ts';
 import type { Admitted } from '../services.ts';
 import type { Store } from '../store/types.ts';
 import type { ReviewRule, ReviewSettings } from './rules.ts';
@@ -214,13 +215,4 @@ function shuttingDown(id: string): GatewayError {
     message: `The gateway is shutting down while review ${id} is pending. The review is kept: fetch the decided answer with GET /v1/reviews/${id} (the model is not called again).`,
     headers: { 'x-should-retry': 'false' },
   });
-}
-
-function sumUsage(a: Usage, b: Usage): Usage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
-  };
 }
