@@ -95,7 +95,11 @@ export class AccessAdmission implements Admission {
     let rates = planRates(principal.keyId, principal.name, policy.row?.rateLimits, model, this.options.modelRateLimits, estimate.inputTokens + maxOutputTokens);
     let headers: Record<string, string> = {};
     if (rates.rates.length > 0 || rates.slots.length > 0) {
-      const outcome: RateOutcome | null = await counters.take(id, rates.rates, rates.slots, now).catch((error) => this.countersDown('rate_limits', error));
+      const outcome: RateOutcome | null = await counters.take(id, rates.rates, rates.slots, now).catch((error) => {
+        const refusal = this.countersDown('rate_limits', error);
+        if (refusal) throw refusal;
+        return null;
+      });
       if (!outcome) rates = NO_RATES; // failed open: nothing taken, so nothing to return or adjust
       else if (!outcome.ok) throw rateLimitError(rates, outcome);
       else headers = rateHeaders(rates, outcome);
@@ -106,13 +110,11 @@ export class AccessAdmission implements Admission {
       // Failed open, the reservation is still stored with its charges: once Redis is back,
       // the counters are seeded again from the store and count it.
       const outcome = await counters.reserve(budgets.charges, this.seeder(budgets)).catch((error) => {
-        try {
-          if (error instanceof GatewayError) throw error; // the store, not the counters (seeding)
-          return this.countersDown('budgets', error);
-        } catch (refusal) {
-          this.returnRates(id, rates, now);
-          throw refusal;
-        }
+        // A GatewayError is the store's (seeding the counters), not the counters' own outage.
+        const refusal = error instanceof GatewayError ? error : this.countersDown('budgets', error);
+        if (!refusal) return null;
+        this.returnRates(id, rates, now);
+        throw refusal;
       });
       if (outcome && !outcome.ok) {
         this.returnRates(id, rates, now);
@@ -299,11 +301,11 @@ export class AccessAdmission implements Admission {
   }
 
   /**
-   * The counters could not be reached for one concern: refuse with a 503 (fail_closed), or
-   * let the request through uncounted (fail_open: null). Either way one log line per
+   * The counters could not be reached for one concern: the 503 to refuse with (fail_closed),
+   * or null to let the request through uncounted (fail_open). Either way one log line per
    * concern every 10 s (with how many requests since), and a count for the metrics.
    */
-  private countersDown(concern: OutageConcern, error: unknown): null {
+  private countersDown(concern: OutageConcern, error: unknown): GatewayError | null {
     const where = this.options.counters.location ?? 'the counter store';
     const what = concern === 'budgets' ? 'budgets' : 'rate limits';
     const failOpen = this.outage[concern === 'budgets' ? 'budgets' : 'rateLimits'] === 'fail_open';
@@ -319,7 +321,7 @@ export class AccessAdmission implements Admission {
       this.downLogged[concern] = { at: now, count: n };
     }
     if (failOpen) return null;
-    throw new GatewayError({
+    return new GatewayError({
       status: 503, type: 'server_error', code: 'redis_unavailable',
       headers: { 'x-should-retry': 'true', 'retry-after': '1' },
       message: `Switchyard could not check this key's ${what}: ${where} is unreachable, and store.redis_outage.${concern} is fail_closed, so the request was not sent (nothing was charged). Retry shortly; if it persists, check that Redis is running and reachable from the gateway (store.redis_url)${concern === 'budgets' ? '' : ', or set store.redis_outage.rate_limits: fail_open to let requests through uncounted while it is down'}.`,
