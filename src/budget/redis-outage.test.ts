@@ -19,7 +19,7 @@ function downCounters(): Counters & { calls: string[] } {
     throw new Error("Stream isn't writeable and enableOfflineQueue options is false");
   };
   return {
-    shared: true, location: 'Redis at 10.1.2.3:6379', calls, available: () => false,
+    shared: true, location: 'Redis at 10.1.2.3:6379', calls,
     reserve: fail('reserve'), settle: fail('settle'), take: fail('take'), adjust: fail('adjust'), freeSlots: fail('freeSlots'), close: async () => {},
   };
 }

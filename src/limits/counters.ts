@@ -66,8 +66,6 @@ export interface Counters {
   readonly shared: boolean;
   /** Where the counters live, for messages ("Redis at 127.0.0.1:6379"); never with credentials. */
   readonly location?: string;
-  /** Whether the counters are connected now (no round trip); in-process counters always are. */
-  available?(): boolean;
   /** Whether the counters answer now (a bounded round trip), for readiness. */
   reachable?(): Promise<boolean>;
   /** Reserve every charge or none; refuses when a hard charge would pass its limit. */

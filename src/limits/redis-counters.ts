@@ -179,10 +179,6 @@ export class RedisCounters implements Counters {
     this.scripts = this.redis as unknown as Scripts;
   }
 
-  available(): boolean {
-    return this.redis.status === 'ready';
-  }
-
   /** A PING, bounded by the command timeout: a hung Redis is not reported as up. */
   async reachable(): Promise<boolean> {
     if (this.redis.status !== 'ready') return false;

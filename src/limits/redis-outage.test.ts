@@ -36,15 +36,15 @@ describe('Redis outage under running counters', () => {
     const counters = new RedisCounters({ url: redis.url, prefix: 't:', log: (_level, message) => logs.push(message) });
     try {
       assert.equal((await counters.take('s1', [rpm], [], Date.now())).ok, true);
-      assert.equal(counters.available(), true);
+      assert.equal((counters.redis.status === 'ready'), true);
       await redis.stop('SIGKILL');
-      await until('the client sees Redis gone', () => !counters.available());
+      await until('the client sees Redis gone', () => !(counters.redis.status === 'ready'));
       await failsWithin(300, counters.take('s2', [rpm], [], Date.now()));
       await failsWithin(300, counters.reserve([charge(10_000, 100)], async () => ({ settledUnits: 0, reservedUnits: 0 })));
       assert.ok(logs.some((m) => m.includes(`lost the connection to Redis at 127.0.0.1:${redis.port}`)), logs.join('\n'));
 
       await redis.start();
-      await until('the client reconnected', () => counters.available());
+      await until('the client reconnected', () => (counters.redis.status === 'ready'));
       assert.equal((await counters.take('s3', [rpm], [], Date.now())).ok, true);
       let seeded = 0;
       const outcome = await counters.reserve([charge(10_000, 100)], async () => { seeded++; return { settledUnits: 9_950, reservedUnits: 0 }; });
@@ -69,12 +69,12 @@ describe('Redis outage under running counters', () => {
       assert.deepEqual(await counters.reserve([charge(10_000, 1000)], seed), { ok: true });
       assert.equal(seeded, 1);
       await proxy.cut();
-      await until('the client sees the link down', () => !counters.available());
+      await until('the client sees the link down', () => !(counters.redis.status === 'ready'));
       // That reservation's settlement cannot reach Redis; the store books it.
       await assert.rejects(counters.settle('res_1', [charge(10_000, 1000)], 1000));
       store = { settledUnits: 4000 + 1000 + 5000, reservedUnits: 0 };
       await proxy.restore();
-      await until('the client reconnected', () => counters.available());
+      await until('the client reconnected', () => (counters.redis.status === 'ready'));
       const outcome = await counters.reserve([charge(10_000, 1000)], seed);
       assert.equal(seeded, 2, 'the counter was dropped on reconnecting and seeded again');
       assert.deepEqual(outcome, { ok: false, index: 0, settledUnits: 10_000, reservedUnits: 0 }, 'Redis alone still believed 4000 settled + 1000 reserved');
@@ -95,7 +95,7 @@ describe('Redis outage under running counters', () => {
       assert.equal(await counters.reachable(), true);
       proxy.hang();
       await failsWithin(800, counters.take('s2', [rpm], [], Date.now()));
-      assert.equal(counters.available(), true, 'connected as far as the socket knows');
+      assert.equal((counters.redis.status === 'ready'), true, 'connected as far as the socket knows');
       assert.equal(await counters.reachable(), false, 'but readiness sees it does not answer');
     } finally {
       await counters.close();
@@ -109,7 +109,7 @@ describe('Redis outage under running counters', () => {
     const counters = new RedisCounters({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 300 });
     try {
       await failsWithin(1000, counters.take('s1', [rpm], [], Date.now()));
-      assert.equal(counters.available(), false);
+      assert.equal((counters.redis.status === 'ready'), false);
     } finally {
       await counters.close();
     }
