@@ -155,7 +155,7 @@ async function authenticate(req: IncomingMessage, masterDigest: Buffer | undefin
   const header = req.headers.authorization;
   if (header === undefined && session) {
     const caller = await session(req);
-    if (caller) return withCsrf(req, caller);
+    if (caller) return requireCsrf(req, caller);
   }
   const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
   if (!token) {
@@ -192,7 +192,7 @@ async function identifyToken(token: string, masterDigest: Buffer, identify: Admi
 }
 
 /** A change made with a session cookie must carry the session's CSRF token (a cross-site page cannot read it). */
-function withCsrf(req: IncomingMessage, caller: SessionCaller): AdminIdentity {
+export function requireCsrf(req: IncomingMessage, caller: SessionCaller): AdminIdentity {
   if (req.method === 'GET' || req.method === 'HEAD') return caller.identity;
   const sent = req.headers['x-csrf-token'];
   if (typeof sent === 'string' && sent.length > 0 && timingSafeEqual(digest(sent), digest(caller.csrfToken))) return caller.identity;

@@ -6,10 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { GatewayError, invalidRequest } from '../canonical/errors.ts';
 import { parseJsonBody } from '../http/body.ts';
-import type { SessionCaller } from '../admin/handler.ts';
+import { requireCsrf, type SessionCaller } from '../admin/handler.ts';
 import { SESSION_COOKIE, type DashboardSessions } from './sessions.ts';
 
 export type DashboardHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
@@ -98,10 +97,7 @@ async function session(sessions: DashboardSessions, req: IncomingMessage, res: S
     req.resume();
     const caller = await sessions.fromRequest(req).catch(() => undefined);
     if (caller) {
-      const sent = req.headers['x-csrf-token'];
-      if (typeof sent !== 'string' || !sameText(sent, caller.csrfToken)) {
-        throw new GatewayError({ status: 403, type: 'permission_error', code: 'csrf_token_invalid', message: "Signing out needs the session's CSRF token as the 'x-csrf-token' header." });
-      }
+      requireCsrf(req, caller);
       sessions.signOut(req);
     }
     const secure = overTls(req) ? '; Secure' : '';
@@ -138,11 +134,6 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, size);
-}
-
-function sameText(a: string, b: string): boolean {
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(a), digest(b));
 }
 
 function notFound(path: string): GatewayError {
