@@ -10,7 +10,7 @@ import uPlot from './uPlot.esm.js';
 import { api } from './api.js';
 import { h, show, table } from './dom.js';
 import { usd, int, ms, time } from './format.js';
-import { WINDOWS, lineChart, percent } from './overview.js';
+import { lineChart, percent, windowSelect } from './overview.js';
 
 /** A request is "long context" when at most this share of the window's requests is its size or larger… */
 const LONG_SHARE = 0.25;
@@ -22,11 +22,9 @@ const view = { window: 'day' };
 
 export async function diagnosisPage({ main }) {
   const body = h('div', { id: 'diagnosis-body' }, h('p', { class: 'muted' }, 'Loading…'));
-  const windowSelect = h('select', { name: 'window', id: 'diagnosis-window' }, WINDOWS.map((w) => h('option', { value: w, selected: view.window === w }, `Last ${w}`)));
-  windowSelect.addEventListener('change', () => { view.window = windowSelect.value; load(body); });
   show(main, h('section', { id: 'diagnosis' },
     h('h1', {}, 'Diagnosis'),
-    h('div', { class: 'controls' }, h('label', {}, 'Window', windowSelect)),
+    h('div', { class: 'controls' }, h('label', {}, 'Window', windowSelect('diagnosis-window', view, () => load(body)))),
     body));
   await load(body);
 }

@@ -9,7 +9,7 @@ import { api } from './api.js';
 import { h, show, table } from './dom.js';
 import { usd, int, ms, time } from './format.js';
 
-export const WINDOWS = ['hour', 'day', 'week', 'month'];
+const WINDOWS = ['hour', 'day', 'week', 'month'];
 const GROUPS = [['model', 'Model'], ['tier', 'Tier'], ['key', 'Key'], ['project', 'Project']];
 const COLORS = ['#1f4f8a', '#d9730d', '#1a7f37', '#8250df', '#b42318', '#0a7f8a', '#9a6700', '#57606a', '#bf3989', '#0550ae'];
 /** Series beyond these (the groups with fewest requests) are summed into "other". */
@@ -19,18 +19,11 @@ const view = { window: 'day', group: 'model' };
 
 export async function overviewPage({ main }) {
   const body = h('div', { id: 'overview-body' }, h('p', { class: 'muted' }, 'Loading…'));
-  const windowSelect = h('select', { name: 'window', id: 'overview-window' }, WINDOWS.map((w) => h('option', { value: w, selected: view.window === w }, `Last ${w}`)));
   const groupSelect = h('select', { name: 'group_by', id: 'overview-group' }, GROUPS.map(([g, label]) => h('option', { value: g, selected: view.group === g }, label)));
-  const reload = () => {
-    view.window = windowSelect.value;
-    view.group = groupSelect.value;
-    load(body);
-  };
-  windowSelect.addEventListener('change', reload);
-  groupSelect.addEventListener('change', reload);
+  groupSelect.addEventListener('change', () => { view.group = groupSelect.value; load(body); });
   show(main, h('section', { id: 'overview' },
     h('h1', {}, 'Overview'),
-    h('div', { class: 'controls' }, h('label', {}, 'Window', windowSelect), h('label', {}, 'Split by', groupSelect)),
+    h('div', { class: 'controls' }, h('label', {}, 'Window', windowSelect('overview-window', view, () => load(body))), h('label', {}, 'Split by', groupSelect)),
     body));
   await load(body);
 }
@@ -91,7 +84,15 @@ async function load(body) {
   lineChart(errors, x, [{ label: 'error rate %', values: stats.buckets.map((b) => (b.requests ? (100 * b.errors) / b.requests : null)) }]);
 }
 
-function kpi(label, value, field) {
+/** The window selector of every stats page (last hour, day, week, month), kept in `view.window`. */
+export function windowSelect(id, view, onChange) {
+  const select = h('select', { name: 'window', id }, WINDOWS.map((w) => h('option', { value: w, selected: view.window === w }, `Last ${w}`)));
+  select.addEventListener('change', () => { view.window = select.value; onChange(); });
+  return select;
+}
+
+/** One headline number, with the field name tests and readers find it by. */
+export function kpi(label, value, field) {
   return h('div', { class: 'kpi' }, h('span', { class: 'muted small' }, label), h('strong', { dataset: { field } }, value));
 }
 

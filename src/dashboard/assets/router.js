@@ -5,18 +5,16 @@
 import { api } from './api.js';
 import { h, show, table } from './dom.js';
 import { usd, int } from './format.js';
-import { WINDOWS, lineChart, percent } from './overview.js';
+import { kpi, lineChart, percent, windowSelect } from './overview.js';
 
 const STRONG = ['frontier', 'pro'];
 const view = { window: 'day' };
 
 export async function routerPage({ main }) {
   const body = h('div', { id: 'router-body' }, h('p', { class: 'muted' }, 'Loading…'));
-  const windowSelect = h('select', { name: 'window', id: 'router-window' }, WINDOWS.map((w) => h('option', { value: w, selected: view.window === w }, `Last ${w}`)));
-  windowSelect.addEventListener('change', () => { view.window = windowSelect.value; load(body); });
   show(main, h('section', { id: 'router' },
     h('h1', {}, 'Router'),
-    h('div', { class: 'controls' }, h('label', {}, 'Window', windowSelect)),
+    h('div', { class: 'controls' }, h('label', {}, 'Window', windowSelect('router-window', view, () => load(body)))),
     body));
   await load(body);
 }
@@ -52,6 +50,3 @@ async function load(body) {
   lineChart(chart, x, series, { bars: true });
 }
 
-function kpi(label, value, field) {
-  return h('div', { class: 'kpi' }, h('span', { class: 'muted small' }, label), h('strong', { dataset: { field } }, value));
-}
