@@ -84,7 +84,7 @@ function invalid(message: string, param: string): GatewayError {
 }
 
 export function reviewNotFound(id: string): GatewayError {
-  return new GatewayError({ status: 404, type: 'invalid_request_error', code: 'review_not_found', message: `No review '${id.slice(0, 80)}' exists on this gateway.`, param: 'id' });
+  return new GatewayError({ status: 404, type: 'invalid_request_error', code: 'review_not_found', message: `No review '${id.slice(0, 80)}' exists on this gateway (or it belongs to another key). Use the id of the 202 answer or of the x-switchyard-review-id header; GET /admin/reviews lists them all.`, param: 'id' });
 }
 
 function alreadyDecided(row: ReviewRow): GatewayError {
