@@ -10,11 +10,17 @@
 //   npm run bench -- --suite latency --scenario gateway --profile /tmp/prof
 //                                      gateways run under --cpu-prof; prints where their CPU went
 //                                      (node bench/profile-summary.ts DIR reads a folder again)
+//   npm run bench -- --node-flag=--heap-prof --node-flag=--heap-prof-dir=/tmp/heap
+//                                      more Node flags for every gateway process
+//   npm run bench -- --suite latency --scenario gateway --baseline /tmp/main
+//                                      each scenario also run from another checkout (its own
+//                                      node_modules), taking turns: a change against its base, one run
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from './lib/processes.ts';
+import { scenarios, withBaseline } from './scenarios.ts';
 import { startTopology } from './lib/topology.ts';
 import type { Topology, TopologyOptions, UpstreamSpec } from './lib/topology.ts';
 import { latencySuite } from './suites/latency.ts';
@@ -41,6 +47,8 @@ const { values } = parseArgs({
     scenario: { type: 'string', multiple: true },
     streams: { type: 'string' },
     profile: { type: 'string' },
+    'node-flag': { type: 'string', multiple: true },
+    baseline: { type: 'string' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
   },
 });
@@ -51,8 +59,9 @@ const quick = values.quick;
 const profileDir = values.profile ? join(values.profile, `run-${Date.now()}`) : undefined;
 const topologyOptions: TopologyOptions = {
   only: values.scenario?.flatMap((s) => s.split(',')),
+  scenarios: values.baseline ? withBaseline(scenarios, values.baseline) : undefined,
   // As `npm start` runs the gateway (package.json), plus the profiler when asked.
-  gatewayNodeFlags: ['--max-semi-space-size=8', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+  gatewayNodeFlags: ['--max-semi-space-size=8', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(values['node-flag'] ?? [])],
 };
 const log = (line: string) => process.stdout.write(line + '\n');
 

@@ -8,6 +8,7 @@
 // bearer key the load uses (e.g. a virtual key created through the admin API, with a
 // budget large enough never to refuse during the run). Nothing else changes: every
 // suite, the tables, the JSON and the plot pick the new entry up.
+import { resolve } from 'node:path';
 import type { ServerProcess } from './lib/processes.ts';
 
 export interface ScenarioContext {
@@ -104,4 +105,16 @@ export function baseGatewayEnv(ctx: ScenarioContext): Record<string, string> {
     SWITCHYARD_API_KEYS: BENCH_KEY,
     SWITCHYARD_LOG_LEVEL: 'warn',
   };
+}
+
+/**
+ * Every scenario twice: as is, and run from another checkout of the repository (`dir`,
+ * with its own node_modules), with the same id and `@base`; an --only filter names either.
+ */
+export function withBaseline(list: GatewayScenario[], dir: string): GatewayScenario[] {
+  return list.flatMap((scenario) => {
+    const [script, ...args] = scenario.command ?? ['src/cli.ts', 'start'];
+    const base: GatewayScenario = { ...scenario, id: `${scenario.id}@base`, name: `${scenario.name} [baseline]`, command: [resolve(dir, script), ...args] };
+    return [base, scenario];
+  });
 }

@@ -66,7 +66,7 @@ export async function startTopology(spec: UpstreamSpec, options: TopologyOptions
       { id: 'proxy', name: 'bare proxy (floor)', kind: 'proxy', origin: proxy.origin, key: BENCH_KEY, process: proxy },
     ];
     for (const scenario of options.scenarios ?? scenarios) {
-      if (options.only && !options.only.includes(scenario.id)) continue;
+      if (options.only && !options.only.includes(scenario.id) && !options.only.includes(scenario.id.replace(/@base$/, ''))) continue;
       if (scenario.suites && options.suite && !scenario.suites.includes(options.suite)) continue;
       const gateway = await startServer({
         name: scenario.name,
