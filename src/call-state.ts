@@ -7,7 +7,7 @@ import type { ModelInfo } from './catalog/types.ts';
 import type { InboundApi } from './api/inbound.ts';
 import type { Deployment } from './providers/types.ts';
 import type { Route } from './routing/resolve.ts';
-import type { Admitted, Principal } from './services.ts';
+import type { Admitted, Principal, RowSettlement } from './services.ts';
 import type { RequestTrace } from './observability/tracing.ts';
 import type { CapturedAnswer } from './observability/bodies.ts';
 
@@ -21,6 +21,8 @@ export interface CallState {
   principal?: Principal;
   route?: Route;
   admitted?: Admitted;
+  /** The admission's close, for the request row to carry (src/pipeline.ts close()). */
+  settlement?: RowSettlement;
   /** The request's span, when tracing is on. */
   trace?: RequestTrace;
   /** The client's body, kept when the body policy stores it. */

@@ -77,10 +77,10 @@ export async function handleModelCall(gateway: Gateway, api: InboundApi, req: In
     applyOutputCap(request, state.admitted!);
     const call = modelCall(gateway, state, request, body, fallbacks, askedMode);
     result = await respond(state, call, await invokeModel(call));
-    settle(state, result);
+    settle(gateway, state, result);
     await state.reviewAfterStream?.open(result);
   } catch (err) {
-    if (!state.heldByReview) state.admitted?.release();
+    if (!state.heldByReview) close(gateway, state, null, 0);
     const error = err instanceof GatewayError ? err : internalError(requestId);
     if (!(err instanceof GatewayError)) gateway.log.error({ requestId, err }, 'unhandled error in pipeline');
     result = { status: error.status, usage: emptyUsage(), costUsd: 0, attempts: [...attemptsOf(err)], error };
@@ -139,11 +139,23 @@ function routerContext(gateway: Gateway, principal: Principal, api: InboundApi):
   };
 }
 
-function settle(state: CallState, result: CallResult): void {
+function settle(gateway: Gateway, state: CallState, result: CallResult): void {
   // A held review settles the reservation itself, once decided.
-  if (!state.admitted || state.heldByReview) return;
-  if (result.usage.inputTokens === 0 && result.usage.outputTokens === 0) state.admitted.release();
-  else state.admitted.settle(result.usage, result.costUsd);
+  if (state.heldByReview) return;
+  const charged = result.usage.inputTokens !== 0 || result.usage.outputTokens !== 0;
+  close(gateway, state, charged ? result.usage : null, result.costUsd);
+}
+
+/**
+ * Settle (usage) or release (null) the admission. Where the ledger writes to the store
+ * holding the reservation, the request row carries the settlement (one write for both).
+ */
+function close(gateway: Gateway, state: CallState, usage: Usage | null, costUsd: number): void {
+  const admitted = state.admitted;
+  if (!admitted) return;
+  if (gateway.ledger.carriesSettlements && admitted.settleWithRow) state.settlement ??= admitted.settleWithRow(usage, costUsd);
+  else if (usage) admitted.settle(usage, costUsd);
+  else admitted.release();
 }
 
 function modelCall(gateway: Gateway, state: CallState, request: CanonicalRequest, body: Record<string, unknown>, fallbacks: ModelInfo[], askedMode: ReviewMode | undefined): ModelCall {

@@ -46,6 +46,7 @@ export function record(gateway: Gateway, state: CallState, result: CallResult | 
     ttftMs: result?.ttftMs,
     ...(result?.notes?.cache ? { cache: result.notes.cache, savedUsd: result.notes.cacheSavedUsd } : {}),
     bodies: state.bodyPolicy && result ? gateway.bodies.keep(state.bodyPolicy, state.body, result.answer) : undefined,
+    settles: state.settlement,
   });
   observe(gateway, state, result, usage);
   if (!result || result.attempts.length <= 1) return;

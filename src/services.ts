@@ -49,6 +49,20 @@ export interface Admitted {
   settle(usage: Usage, costUsd: number): void;
   /** Give back everything reserved (the call did not happen or cost nothing). */
   release(): void;
+  /**
+   * As settle (usage given) or release (null), except that the store write is left to the
+   * request row: the returned settlement goes on it, so one write records both. Undefined
+   * when the admission was closed already or holds no reservation.
+   */
+  settleWithRow?(usage: Usage | null, costUsd: number): RowSettlement | undefined;
+}
+
+/** A reservation's close, carried by its request row (LedgerEntry.settles). */
+export interface RowSettlement {
+  reservationId: string;
+  status: 'settled' | 'released';
+  /** The cost in 1e-8 USD; null when it could not be trusted (the reservation's worst case is billed). */
+  units: number | null;
 }
 
 /** What admission may want to know about the request (kept with the reservation). */
@@ -97,11 +111,15 @@ export interface LedgerEntry {
   savedUsd?: number;
   /** The request's bodies, when its body policy keeps them (request rows only). */
   bodies?: StoredBodies;
+  /** The reservation this request row closes (request rows only): the store writes both as one. */
+  settles?: RowSettlement;
 }
 
 export interface Ledger {
   /** Never blocks the request: writes are batched off the request path. */
   record(entry: LedgerEntry): void;
+  /** Rows go to the store that holds the reservations, so a request row may carry its settlement (LedgerEntry.settles). */
+  readonly carriesSettlements?: boolean;
   /** Rows (and other writes) waiting for the store's next batch. */
   queueDepth?(): number;
   flush(): Promise<void>;

@@ -4,8 +4,8 @@
 // project, global), all or none. The reservation row is committed to the store before
 // admit() resolves, so a crash after it is reconciled at the next start. settle() and
 // release() are idempotent: whatever the pipeline calls, a reservation closes once.
-import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../canonical/errors.ts';
+import { newRequestId } from '../http/request-id.ts';
 import type { Usage } from '../canonical/types.ts';
 import { roundUsd } from '../catalog/cost.ts';
 import type { ModelInfo } from '../catalog/types.ts';
@@ -15,8 +15,8 @@ import { decideOutputCap, effectiveCap, type ModelOutputCap, type OutputCapDecis
 import { matchesAny, matchesPattern } from '../limits/patterns.ts';
 import { planRates, rateHeaders, rateLimitError, type RatePlan } from '../limits/rate-plan.ts';
 import { errorText, type Logger } from '../ledger/logger.ts';
-import type { Admission, Admitted, CostEstimate, Principal } from '../services.ts';
-import { isValidCost } from '../store/sanitize.ts';
+import type { Admission, Admitted, CostEstimate, Principal, RowSettlement } from '../services.ts';
+import { isValidCost, settlementUnits } from '../store/sanitize.ts';
 import type { OutputCapPolicy, RateLimits, ReservationRow, Store } from '../store/types.ts';
 import type { SpendAlerts } from './alerts.ts';
 import { toUnits } from './money.ts';
@@ -91,7 +91,8 @@ export class AccessAdmission implements Admission {
       : maxOutputTokens === estimate.maxOutputTokens ? Math.max(estimate.worstCaseUsd, single) : single;
     const units = toUnits(worstUsd);
     const now = Date.now();
-    const id = `res_${randomUUID()}`;
+    // Unique as request ids are (time, sequence, 64 random bits), without a UUID's cost.
+    const id = `res_${newRequestId(now).slice(4)}`;
     let rates = planRates(principal.keyId, principal.name, policy.row?.rateLimits, model, this.options.modelRateLimits, estimate.inputTokens + maxOutputTokens);
     let headers: Record<string, string> = {};
     if (rates.rates.length > 0 || rates.slots.length > 0) {
@@ -210,8 +211,12 @@ export class AccessAdmission implements Admission {
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
   }
 
-  /** Close an admission: book `costUsd`, correct token counts, free slots. Called once per admission. */
-  finish(admitted: AccessAdmitted, usage: Usage | null, costUsd: number): void {
+  /**
+   * Close an admission: book `costUsd`, correct token counts, free slots. Called once per
+   * admission. `withRow`: the store write is left to the request row, which carries the
+   * settlement returned here.
+   */
+  finish(admitted: AccessAdmitted, usage: Usage | null, costUsd: number, withRow = false): RowSettlement | undefined {
     const { counters, store, alerts } = this.options;
     let units = toUnits(costUsd);
     if (!isValidCost(costUsd)) {
@@ -234,7 +239,10 @@ export class AccessAdmission implements Admission {
       if (deltas.some((d) => d !== 0)) this.track(counters.adjust(rates.rates, admitted.takenAt, deltas));
     }
     if (rates.slots.length > 0) this.track(counters.freeSlots(admitted.id, rates.slots));
-    this.track(store.finishReservation(admitted.id, usage ? 'settled' : 'released', units));
+    const status = usage ? 'settled' : 'released';
+    if (withRow) return { reservationId: admitted.id, status, units: settlementUnits(units) };
+    this.track(store.finishReservation(admitted.id, status, units));
+    return undefined;
   }
 
   /**
@@ -372,6 +380,12 @@ export class AccessAdmitted implements Admitted {
     if (this.closed) return;
     this.closed = true;
     this.admission.finish(this, null, 0);
+  }
+
+  settleWithRow(usage: Usage | null, costUsd: number): RowSettlement | undefined {
+    if (this.closed) return undefined;
+    this.closed = true;
+    return this.admission.finish(this, usage, usage ? costUsd : 0, true);
   }
 }
 

@@ -1,13 +1,15 @@
 // The usage ledger: request and attempt rows go into the store's group-commit queue
 // and are written in batches, one transaction per batch, never on the request path.
-// A settlement and the request row recorded right after it (same tick) commit in the
-// same transaction; if the process dies before that commit, the reservation is still
-// open and reconciliation writes the row (billed at the reserved worst case).
+// A request row carries its reservation's settlement (entry.settles): one queued write,
+// one journal line, committed in one transaction. If the process dies before the row is
+// written, the reservation is still open and reconciliation writes the row (billed at
+// the reserved worst case).
 import type { Ledger, LedgerEntry } from '../services.ts';
 import type { Store } from '../store/types.ts';
 import { errorText, type Logger } from './logger.ts';
 
 export class StoreLedger implements Ledger {
+  readonly carriesSettlements = true;
   private readonly store: Store;
   private readonly log: Logger;
   private closed = false;
@@ -20,6 +22,7 @@ export class StoreLedger implements Ledger {
 
   record(entry: LedgerEntry): void {
     if (this.closed) {
+      // Its settlement with it: the reservation stays open and is reconciled at the next start.
       this.log('error', 'request row recorded after the ledger was closed; it is lost', { request_id: entry.requestId, attempt: entry.attempt });
       return;
     }

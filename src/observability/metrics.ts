@@ -2,8 +2,10 @@
 // stage and read from live state at scrape time (breakers, the ledger queue, refusals
 // before authentication). Label sets are bounded: models, providers, routes and tiers
 // come from config; key ids beyond the first MAX_KEYS seen are counted as "other";
-// statuses are HTTP codes. The per-request cost is one Map lookup: the prom-client
-// children a label set touches are created once and kept together.
+// statuses are HTTP codes. The per-request cost is one Map lookup, a few additions and
+// one histogram observation: a label set's counts are kept as plain numbers and added
+// to its prom-client children when the metrics are read (prom-client hashes the labels
+// on every inc(), even through a child).
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Usage } from '../canonical/types.ts';
 
@@ -35,8 +37,9 @@ export interface AttemptRecord {
 interface Inc { inc(value?: number): void }
 interface Observe { observe(value: number): void }
 
-/** The series one request of a label set adds to. */
+/** The series one request of a label set adds to: counts since the last read, and where they go then. */
 interface RequestSeries {
+  counts: { requests: number; input: number; cached: number; output: number; reasoning: number; cost: number };
   requests: Inc;
   input: Inc;
   cached: Inc;
@@ -92,13 +95,15 @@ export class GatewayMetrics {
 
   constructor(sources: ScrapeSources = {}) {
     const registers = [this.registry];
-    this.requests = new Counter({ name: 'switchyard_requests_total', help: 'Model calls answered, by endpoint, model, provider, route, tier, key and HTTP status.', labelNames: ['endpoint', 'model', 'provider', 'route', 'tier', 'key_id', 'status'], registers });
-    this.tokens = new Counter({ name: 'switchyard_tokens_total', help: 'Tokens billed, by kind (input, cached_input, output, reasoning).', labelNames: ['model', 'provider', 'key_id', 'kind'], registers });
-    this.cost = new Counter({ name: 'switchyard_cost_usd_total', help: 'Cost billed in US dollars (every attempt of a request included).', labelNames: ['model', 'provider', 'route', 'key_id'], registers });
+    // Whichever of the request counters is read first adds every series' counts to them.
+    const collect = () => this.addCounts();
+    this.requests = new Counter({ name: 'switchyard_requests_total', help: 'Model calls answered, by endpoint, model, provider, route, tier, key and HTTP status.', labelNames: ['endpoint', 'model', 'provider', 'route', 'tier', 'key_id', 'status'], registers, collect });
+    this.tokens = new Counter({ name: 'switchyard_tokens_total', help: 'Tokens billed, by kind (input, cached_input, output, reasoning).', labelNames: ['model', 'provider', 'key_id', 'kind'], registers, collect });
+    this.cost = new Counter({ name: 'switchyard_cost_usd_total', help: 'Cost billed in US dollars (every attempt of a request included).', labelNames: ['model', 'provider', 'route', 'key_id'], registers, collect });
     this.duration = new Histogram({ name: 'switchyard_request_duration_seconds', help: 'Time from the request to the end of the answer.', labelNames: ['endpoint', 'model', 'status_class'], buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300], registers });
     this.ttft = new Histogram({ name: 'switchyard_time_to_first_token_seconds', help: 'Time from the request to the first streamed token.', labelNames: ['model'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers });
     this.upstreamErrors = new Counter({ name: 'switchyard_upstream_errors_total', help: 'Failed upstream attempts, by provider, model and status.', labelNames: ['provider', 'model', 'status'], registers });
-    this.refusals = new Counter({ name: 'switchyard_refusals_total', help: 'Requests refused by the gateway itself, by reason (budget, rate_limit, model_not_allowed, …).', labelNames: ['reason'], registers });
+    this.refusals = new Counter({ name: 'switchyard_refusals_total', help: 'Requests refused by the gateway itself, by reason (budget, rate_limit, model_not_allowed, …).', labelNames: ['reason'], registers, collect });
     this.fallbacks = new Counter({ name: 'switchyard_fallbacks_total', help: 'Requests answered by another model than the first one tried.', labelNames: ['from_model', 'to_model'], registers });
     this.escalations = new Counter({ name: 'switchyard_cascade_escalations_total', help: 'Cascade escalations, by route and the tier escalated from.', labelNames: ['route', 'from_tier'], registers });
     this.decisions = new Counter({ name: 'switchyard_router_decisions_total', help: 'Auto-router decisions, by route and the tier chosen.', labelNames: ['route', 'tier'], registers });
@@ -169,16 +174,32 @@ export class GatewayMetrics {
       series = this.seriesFor(r, key);
       this.series.set(id, series);
     }
-    series.requests.inc();
+    const counts = series.counts;
+    counts.requests++;
     const u = r.usage;
-    if (u.inputTokens) series.input.inc(u.inputTokens);
-    if (u.cachedInputTokens) series.cached.inc(u.cachedInputTokens);
-    if (u.outputTokens) series.output.inc(u.outputTokens);
-    if (u.reasoningTokens) series.reasoning.inc(u.reasoningTokens);
-    if (r.costUsd > 0) series.cost.inc(r.costUsd);
+    counts.input += u.inputTokens;
+    counts.cached += u.cachedInputTokens;
+    counts.output += u.outputTokens;
+    counts.reasoning += u.reasoningTokens;
+    if (r.costUsd > 0) counts.cost += r.costUsd;
     series.duration.observe(r.latencyMs / 1000);
     if (r.ttftMs !== undefined) series.ttft.observe(r.ttftMs / 1000);
-    if (series.refusal) series.refusal.inc();
+  }
+
+  /** Move the counts kept since the last read into prom-client. */
+  private addCounts(): void {
+    for (const series of this.series.values()) {
+      const c = series.counts;
+      if (c.requests === 0) continue;
+      series.requests.inc(c.requests);
+      if (c.input) series.input.inc(c.input);
+      if (c.cached) series.cached.inc(c.cached);
+      if (c.output) series.output.inc(c.output);
+      if (c.reasoning) series.reasoning.inc(c.reasoning);
+      if (c.cost) series.cost.inc(c.cost);
+      series.refusal?.inc(c.requests);
+      c.requests = c.input = c.cached = c.output = c.reasoning = c.cost = 0;
+    }
   }
 
   private seriesFor(r: RequestRecord, key: string): RequestSeries {
@@ -186,6 +207,7 @@ export class GatewayMetrics {
     const tokens = (kind: string) => this.tokens.labels(r.model, r.provider, key, kind);
     const reason = r.errorCode ? REFUSAL_REASONS[r.errorCode] : undefined;
     return {
+      counts: { requests: 0, input: 0, cached: 0, output: 0, reasoning: 0, cost: 0 },
       requests: this.requests.labels(r.endpoint, r.model, r.provider, r.route, r.tier, key, status),
       input: tokens('input'),
       cached: tokens('cached_input'),

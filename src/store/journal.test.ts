@@ -24,8 +24,17 @@ const row = (requestId: string): LedgerEntry & { costFromReservation: boolean } 
   stream: false, status: 200, usage: { inputTokens: 10, cachedInputTokens: 0, outputTokens: 19, reasoningTokens: 0 }, costUsd: 0.019, latencyMs: 3,
   costFromReservation: true,
 });
-/** The three lines one request leaves: reserved, settled at $0.019, its request row. */
+/** The two lines one request leaves: reserved, and its request row settling it at $0.019. */
 function requestLines(n: number): string[] {
+  const ops: PlainOp[] = [
+    { kind: 'reserve', row: reservation(`res_${n}`, `req_${n}`) },
+    { kind: 'ledger', entries: [{ ...row(`req_${n}`), settles: { reservationId: `res_${n}`, status: 'settled', units: 1_900_000 } }] },
+  ];
+  return ops.map((op) => JSON.stringify(op));
+}
+
+/** The three lines a request left before rows carried their settlement (a held review's close still is a finish op). */
+function finishOpLines(n: number): string[] {
   const ops: PlainOp[] = [
     { kind: 'reserve', row: reservation(`res_${n}`, `req_${n}`) },
     { kind: 'finish', id: `res_${n}`, status: 'settled', units: 1_900_000 },
@@ -48,26 +57,39 @@ function database() {
 }
 
 test('a request opened and closed in one batch is one row, its cost booked once; replaying the same lines changes nothing', () => {
-  const { writer, totals } = database();
-  const lines = [...requestLines(1), ...requestLines(2)];
-  const live = writer.commitLines(lines.join('\n'));
-  assert.deepEqual(live.closed, [true, true]);
-  assert.deepEqual(totals(), { spend: 3_800_000, rows: 2, open: 0, reservations: 0 }, 'no reservation rows at all');
-  const replayed = writer.commitLines(lines.join('\n'), true);
-  assert.deepEqual(replayed.closed, [false, false]);
-  assert.deepEqual(totals(), { spend: 3_800_000, rows: 2, open: 0, reservations: 0 });
+  for (const lines of [[...requestLines(1), ...requestLines(2)], [...finishOpLines(1), ...finishOpLines(2)]]) {
+    const { writer, totals } = database();
+    writer.commitLines(lines.join('\n'));
+    assert.deepEqual(totals(), { spend: 3_800_000, rows: 2, open: 0, reservations: 0 }, 'no reservation rows at all');
+    writer.commitLines(lines.join('\n'), true);
+    assert.deepEqual(totals(), { spend: 3_800_000, rows: 2, open: 0, reservations: 0 });
+  }
 });
 
 test('a reservation committed open before the kill, closed only in the journal: the replay closes it and books it once', () => {
-  const { writer, totals } = database();
-  const [reserve, finish, ledger] = requestLines(3);
+  for (const lines of [requestLines(3), finishOpLines(3)]) {
+    const { writer, totals } = database();
+    writer.commitLines(lines[0]);
+    assert.deepEqual(totals(), { spend: 0, rows: 0, open: 1, reservations: 1 });
+    // The dead process's journal still holds every line.
+    writer.commitLines(lines.join('\n'), true);
+    assert.deepEqual(totals(), { spend: 1_900_000, rows: 1, open: 0, reservations: 1 }, 'closed: reconciliation will not bill it again');
+    writer.commitLines(lines.join('\n'), true);
+    assert.deepEqual(totals(), { spend: 1_900_000, rows: 1, open: 0, reservations: 1 });
+  }
+});
+
+test('a row settling a reservation committed in an earlier batch closes it there; a row the database refuses still settles it', () => {
+  const { db, writer, totals } = database();
+  const [reserve, ledger] = requestLines(5);
   writer.commitLines(reserve);
-  assert.deepEqual(totals(), { spend: 0, rows: 0, open: 1, reservations: 1 });
-  // The dead process's journal still holds all three lines.
-  writer.commitLines([reserve, finish, ledger].join('\n'), true);
-  assert.deepEqual(totals(), { spend: 1_900_000, rows: 1, open: 0, reservations: 1 }, 'closed: reconciliation will not bill it again');
-  writer.commitLines([reserve, finish, ledger].join('\n'), true);
+  writer.commitLines(ledger);
   assert.deepEqual(totals(), { spend: 1_900_000, rows: 1, open: 0, reservations: 1 });
+  // A request row the database refuses (here: a trigger) in the same batch as its reservation.
+  db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON requests WHEN NEW.request_id = 'req_6' BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+  const refused = writer.commitLines(requestLines(6).join('\n'));
+  assert.deepEqual(refused.dropped.map((d) => d.requestId), ['req_6']);
+  assert.deepEqual(totals(), { spend: 3_800_000, rows: 1, open: 0, reservations: 2 }, 'the reservation row stands in for the row, settled');
 });
 
 test('a reservation whose close never reached the journal stays open, for reconciliation to bill at its worst case', () => {
@@ -110,14 +132,33 @@ test('a SQLite store with a claimed instance: admit-time durability is the journ
     const onDisk = readdirSync(store.journalDir).map((f) => readFileSync(join(store.journalDir, f), 'utf8')).join('');
     assert.match(onDisk, /"res_9"/, 'in the journal when reserve() resolves');
     assert.deepEqual((await store.openReservations()).map((r) => r.id), [], 'not yet in the database: no commit on the request path');
-    void store.finishReservation('res_9', 'settled', 1_900_000);
-    void store.appendLedger([row('req_9')]);
+    void store.appendLedger([{ ...row('req_9'), settles: { reservationId: 'res_9', status: 'settled', units: 1_900_000 } }]);
     await store.flush();
     const page = await store.requests({ limit: 10 });
     assert.deepEqual(page.rows.map((r) => [r.request_id, r.cost_usd]), [['req_9', 0.019]]);
     assert.equal(await store.spentUnits({ scope: 'global', scopeId: null, model: null, fromDay: null, toDay: null }), 1_900_000);
   } finally {
     await store.close();
+    cleanup();
+  }
+});
+
+test('a line nobody waits for rides along with the next waited write, or is written within a few milliseconds', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const journal = new Journal(dir, 'inst_lazy');
+    const segment = journal.append('{"settles":1}', false);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(readFileSync(segment.path, 'utf8'), '', 'not written at the end of the turn: nobody waits for it');
+    journal.append('{"reserve":2}');
+    await journal.whenWritten();
+    assert.equal(readFileSync(segment.path, 'utf8'), '{"settles":1}\n{"reserve":2}\n', 'one write for both');
+    journal.append('{"settles":3}', false);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(readFileSync(segment.path, 'utf8'), '{"settles":1}\n{"reserve":2}\n{"settles":3}\n', 'written by the timer');
+    for (let i = 0; i < 3; i++) journal.committed(segment);
+    await journal.close();
+  } finally {
     cleanup();
   }
 });

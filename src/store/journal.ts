@@ -9,7 +9,11 @@
 // The write is synchronous, on purpose: it copies a few KB into the page cache (about
 // 2 µs here), while an asynchronous fs.write costs a thread-pool round trip (about
 // 40 µs of CPU and wall time on the same machine), and the requests of that turn wait
-// for it either way.
+// for it either way. Only a line a request waits for (its reservation) asks for the
+// write at the end of the turn; the others (a request row settling a reservation) ride
+// along with the next one, or are written within LAZY_MS: about half the writes, and
+// a kill -9 in that window only leaves the reservation open, for reconciliation to
+// settle at its worst case.
 //
 // The journal is cut into segments (`<owner>.<seq>.jsonl` in its folder). A segment is
 // deleted once it is closed and every line in it has been committed to the store. The
@@ -21,6 +25,8 @@ import { join } from 'node:path';
 
 /** A segment is closed and a new one started past this many bytes. */
 const SEGMENT_BYTES = 4 * 1024 * 1024;
+/** Longest a line nobody waits for stays unwritten. */
+const LAZY_MS = 10;
 const SEGMENT_NAME = /^([A-Za-z0-9_-]+)\.(\d+)\.jsonl$/;
 
 export class JournalSegment {
@@ -54,6 +60,7 @@ export class Journal {
   private bufferSegment: JournalSegment | undefined;
   private pending: { promise: Promise<void>; resolve(): void; reject(error: unknown): void } | undefined;
   private scheduled = false;
+  private lazyTimer: NodeJS.Timeout | undefined;
   private readonly retired = new Set<JournalSegment>();
   private readonly onError: (message: string, error: unknown) => void;
 
@@ -65,20 +72,29 @@ export class Journal {
     this.current = this.newSegment();
   }
 
-  /** Buffer a line (one JSON value, no newline) for the next write; returns the segment it belongs to. */
-  append(line: string): JournalSegment {
+  /**
+   * Buffer a line (one JSON value, no newline) for the next write; returns the segment it
+   * belongs to. `waited`: a request waits for it (whenWritten), so it is written at the
+   * end of this turn; otherwise with the next such write, or within LAZY_MS.
+   */
+  append(line: string, waited = true): JournalSegment {
     if (this.current.bytes >= SEGMENT_BYTES) this.rotate();
     const segment = this.current;
     this.bufferSegment = segment;
     this.buffer.push(line);
     segment.bytes += line.length + 1;
     segment.outstanding++;
-    if (!this.scheduled) {
+    if (waited && !this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
         this.scheduled = false;
         this.writeBuffered();
       });
+    } else if (!waited && !this.lazyTimer) {
+      this.lazyTimer = setTimeout(() => {
+        this.lazyTimer = undefined;
+        this.writeBuffered();
+      }, LAZY_MS);
     }
     return segment;
   }
@@ -103,6 +119,8 @@ export class Journal {
 
   /** Write what is buffered, close every segment, delete those fully committed. */
   async close(): Promise<void> {
+    clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
     this.writeBuffered();
     this.current.closed = true;
     for (const segment of [this.current, ...this.retired]) {
@@ -128,6 +146,10 @@ export class Journal {
   private writeBuffered(): void {
     if (this.buffer.length === 0) return;
     const data = Buffer.from(this.buffer.join('\n') + '\n');
+    if (this.lazyTimer) {
+      clearTimeout(this.lazyTimer);
+      this.lazyTimer = undefined;
+    }
     const segment = this.bufferSegment!;
     const waiting = this.pending;
     this.buffer = [];

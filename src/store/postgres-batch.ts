@@ -58,7 +58,14 @@ export async function writeBatch(client: pg.PoolClient, ops: WriteOp[], timezone
     else if (op.kind === 'finish') {
       if (!finishes.has(op.id)) finishes.set(op.id, { id: op.id, status: op.status, units: op.units });
       finishOps.set(op.id, [...(finishOps.get(op.id) ?? []), op]);
-    } else entries.push(...op.entries);
+    } else {
+      for (const entry of op.entries) {
+        entries.push(entry);
+        // A request row carrying its reservation's settlement closes it (and its spend) like a finish op.
+        const s = entry.settles;
+        if (s && !finishes.has(s.reservationId)) finishes.set(s.reservationId, { id: s.reservationId, status: s.status, units: s.units });
+      }
+    }
   }
   const write = async <T>(items: T[], run: (items: T[]) => Promise<void>, refused: (item: T, error: unknown) => void) => {
     if (items.length === 0) return;

@@ -6,7 +6,7 @@
 // in case its commit did land. Batches commit one at a time, retries included; writing a
 // batch twice is safe (postgres-batch.ts closes a reservation and writes a row once).
 import { isUnreachable } from './postgres-batch.ts';
-import type { WriteOp } from './write-queue.ts';
+import { carriedFinishes, type WriteOp } from './write-queue.ts';
 
 const WARN_EVERY_MS = 10_000;
 const RETRY_MS = 1000;
@@ -121,7 +121,8 @@ export class WriteOutbox {
     let dropped = 0;
     while (this.buffered.length > maxBuffered) {
       const index = this.buffered.findIndex((op) => op.kind === 'ledger');
-      const [op] = this.buffered.splice(index < 0 ? 0 : index, 1);
+      // Request rows go first; the settlements they carry stay, as finish ops.
+      const [op] = this.buffered.splice(index < 0 ? 0 : index, 1, ...(index < 0 ? [] : carriedFinishes(this.buffered[index])));
       op.reject(new Error(`${location} has been unreachable for too long: the write buffer is full`));
       dropped++;
     }

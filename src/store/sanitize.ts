@@ -7,7 +7,7 @@
 //   cost     a row whose usage or cost had to be fixed takes the cost booked on its
 //            reservation (what spend_daily holds), so the row and the spend agree
 //   units    a settlement with an invalid cost bills the reservation's worst case
-import type { LedgerEntry } from '../services.ts';
+import type { LedgerEntry, RowSettlement } from '../services.ts';
 import type { ReservationRow } from './types.ts';
 
 /** A sanitised request row; `costFromReservation`: its cost is the one booked on its reservation. */
@@ -71,8 +71,13 @@ function entryIsClean(e: LedgerEntry): boolean {
   if (!isValidCost(e.costUsd) || !isCount(e.attempt, MAX_INT32) || !isCount(e.status, 999) || typeof e.stream !== 'boolean') return false;
   if (typeof e.latencyMs !== 'number' || !(e.latencyMs >= 0 && e.latencyMs <= MAX_INT32)) return false;
   if (e.ttftMs !== undefined && (typeof e.ttftMs !== 'number' || !(e.ttftMs >= 0 && e.ttftMs <= MAX_INT32))) return false;
+  if (e.settles !== undefined && !settlementIsClean(e.settles)) return false;
   const t = typeof e.time === 'string' ? Date.parse(e.time) : NaN;
   return t >= MIN_TIME && t <= MAX_TIME;
+}
+
+function settlementIsClean(s: RowSettlement): boolean {
+  return typeof s.reservationId === 'string' && isCleanText(s.reservationId) && (s.status === 'settled' || s.status === 'released') && (s.units === null || isCount(s.units));
 }
 
 /** The entry as it is safe to store; the same object when nothing needed fixing (the common case). */
@@ -109,6 +114,12 @@ export function sanitizeLedgerEntry(entry: LedgerEntry): Sanitized<StoredEntry> 
   out.stream = entry.stream === true;
   out.latencyMs = count('latencyMs', typeof entry.latencyMs === 'number' ? Math.round(entry.latencyMs) : entry.latencyMs, MAX_INT32);
   if (entry.ttftMs !== undefined) out.ttftMs = count('ttftMs', typeof entry.ttftMs === 'number' ? Math.round(entry.ttftMs) : entry.ttftMs, MAX_INT32);
+  if (entry.settles !== undefined && !settlementIsClean(entry.settles)) {
+    // The reservation still closes: a cost that cannot be trusted bills its worst case.
+    const units = typeof entry.settles.units === 'number' ? settlementUnits(entry.settles.units) : null;
+    out.settles = { reservationId: cleanText(String(entry.settles.reservationId)), status: entry.settles.status === 'released' ? 'released' : 'settled', units };
+    problems.push(`settles: ${units === null ? 'an invalid cost; billed the reservation\'s worst case' : 'fixed'}`);
+  }
   const t = typeof entry.time === 'string' ? Date.parse(entry.time) : NaN;
   if (!(t >= MIN_TIME && t <= MAX_TIME)) {
     problems.push('time: not an ISO time within years 0001–9999; stored the time it was written');

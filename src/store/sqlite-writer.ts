@@ -4,10 +4,12 @@
 // A batch crosses to the thread as one string (the ops' journal lines), not as objects
 // to clone.
 //
-// A request whose reservation opens and closes within one batch, and whose request row
-// is in it too, is written as that one row: no reservation row, and its cost joins the
-// batch's spend, summed per day, key, project and model. The row is also what makes a
-// replay of the same lines harmless: a request row already there books nothing.
+// A request row may carry its reservation's settlement (entry.settles): it closes the
+// reservation where the row is written. A request whose reservation opens and closes
+// within one batch, and whose request row is in it too, is written as that one row: no
+// reservation row, and its cost joins the batch's spend, summed per day, key, project
+// and model. The row is also what makes a replay of the same lines harmless: a request
+// row already there books nothing.
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import { localDay } from '../budget/periods.ts';
@@ -99,12 +101,12 @@ export class SqliteWriter {
       ops.forEach((op, index) => {
         try {
           if (op.kind === 'reserve') {
-            if (!batch.merged.has(op.row.id)) this.insertReservationRow(op.row, replay);
+            if (!batch.merged.has(op.row.id) && !batch.settledByRow.has(op.row.id)) this.insertReservationRow(op.row, replay);
           } else if (op.kind === 'finish') {
             const merged = batch.merged.get(op.id);
             result.closed.push(merged ? this.settleAsRow(merged.reserve, op, merged.entry, spend, result, now, replay) : this.finish(op, now));
           } else {
-            for (const entry of op.entries) if (!batch.mergedEntries.has(entry)) this.insertEntry(entry, result);
+            for (const entry of op.entries) this.writeEntry(entry, batch, spend, result, now, replay);
           }
         } catch (error) {
           if (!isRowError(error)) throw error;
@@ -119,6 +121,20 @@ export class SqliteWriter {
       throw error;
     }
     return result;
+  }
+
+  /** A request row, closing the reservation it carries the settlement of. */
+  private writeEntry(entry: StoredEntry, batch: BatchPlan, spend: Map<string, number>, result: CommitResult, now: string, replay: boolean): void {
+    if (batch.mergedEntries.has(entry)) return; // written with its finish op
+    const settles = entry.settles;
+    if (!settles) return this.insertEntry(entry, result);
+    const finish: FinishOp = { kind: 'finish', id: settles.reservationId, status: settles.status, units: settles.units };
+    const reserve = batch.carried.get(entry);
+    if (reserve) this.settleAsRow(reserve, finish, entry, spend, result, now, replay);
+    else {
+      this.finish(finish, now);
+      this.insertEntry(entry, result);
+    }
   }
 
   /** Close a reservation and book its cost, both or neither. */
@@ -188,20 +204,33 @@ export class SqliteWriter {
 }
 
 /**
- * Which reservations of a batch settle as their request row: opened, closed, and with
- * their request's first row (attempt 0) in the same batch, in that order or with the row
- * after the close.
+ * Which reservations of a batch settle as their request row: opened in the batch, and
+ * closed by a request row after it (entry.settles: `carried`), or by a finish op with
+ * their request's first row (attempt 0) in the same batch, in that order or with the
+ * row after the close (`merged`).
  */
 class BatchPlan {
   readonly merged = new Map<string, { reserve: ReserveOp; entry: StoredEntry }>();
   readonly mergedEntries = new Set<StoredEntry>();
+  readonly carried = new Map<StoredEntry, ReserveOp>();
+  /** Reservations `carried` settles: no reservation row of their own. */
+  readonly settledByRow = new Set<string>();
 
   constructor(ops: PlainOp[]) {
     const reserves = new Map<string, ReserveOp>();
     const closing = new Map<string, ReserveOp>();
     for (const op of ops) {
       if (op.kind === 'reserve') reserves.set(op.row.id, op);
-      else if (op.kind === 'finish') {
+      else if (op.kind === 'ledger') {
+        for (const entry of op.entries) {
+          const reserve = entry.settles && entry.attempt === 0 ? reserves.get(entry.settles.reservationId) : undefined;
+          if (reserve) {
+            this.carried.set(entry, reserve);
+            this.settledByRow.add(reserve.row.id);
+            reserves.delete(entry.settles!.reservationId);
+          }
+        }
+      } else if (op.kind === 'finish') {
         const reserve = reserves.get(op.id);
         if (reserve && reserve.row.requestId && !closing.has(reserve.row.requestId)) closing.set(reserve.row.requestId, reserve);
       }

@@ -266,9 +266,9 @@ export class SqliteStore implements Store {
 
   private async commit(ops: WriteOp[]): Promise<void> {
     if (this.closed) throw new Error('store is closed');
-    let lines = '';
-    for (let i = 0; i < ops.length; i++) lines += (i > 0 ? '\n' : '') + (ops[i].line ?? JSON.stringify(plainOp(ops[i])));
-    const { closed, failed, dropped } = await this.writer.commitLines(lines);
+    const lines = new Array<string>(ops.length);
+    for (let i = 0; i < ops.length; i++) lines[i] = ops[i].line ?? JSON.stringify(plainOp(ops[i]));
+    const { closed, failed, dropped } = await this.writer.commitLines(lines.join('\n'));
     for (const row of dropped) {
       this.onError(`request row ${row.requestId} (attempt ${row.attempt}) was refused by the database and dropped`, new Error(row.error));
     }

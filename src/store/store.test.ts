@@ -110,6 +110,30 @@ function contract(name: string, open: () => Promise<{ store: Store; cleanup: () 
       assert.deepEqual(byKey.rows.map((r) => r.request_id), ['req_6', 'req_5', 'req_4']);
     });
 
+    test('a request row carrying its settlement closes its reservation and books the spend once, in its batch or a later one', async () => {
+      const time = '2026-05-10T12:00:00.000Z';
+      const settled = (id: string, units: number | null, status: 'settled' | 'released' = 'settled') => entry(`req-${id}`, 0, time, { keyId: 'key_c', settles: { reservationId: id, status, units } });
+      const spent = () => store.spentUnits({ scope: 'key', scopeId: 'key_c', model: null, fromDay: null, toDay: null });
+      const open = async () => (await store.openReservations()).filter((r) => r.keyId === 'key_c').map((r) => r.id).sort();
+      // Reserved and settled by its row in the same batch.
+      await store.reserve(reservation('res_c1', { keyId: 'key_c' }));
+      const sameBatch = store.appendLedger([settled('res_c1', 400)]);
+      // Reserved in an earlier batch (committed open), settled by its row later.
+      await store.reserve(reservation('res_c2', { keyId: 'key_c' }));
+      await store.reserve(reservation('res_c3', { keyId: 'key_c', reservedUnits: 900 }));
+      await store.reserve(reservation('res_c4', { keyId: 'key_c' }));
+      await Promise.all([sameBatch, store.flush()]);
+      assert.deepEqual(await open(), ['res_c2', 'res_c3', 'res_c4']);
+      await store.appendLedger([settled('res_c2', 300), settled('res_c3', null), settled('res_c4', 0, 'released')]);
+      // The same row again (a replay) books nothing more.
+      await store.appendLedger([settled('res_c2', 300)]);
+      assert.deepEqual(await open(), []);
+      assert.equal(await spent(), 400 + 300 + 900, 'a cost that could not be trusted (null) bills the reserved worst case');
+      assert.equal(await store.finishReservation('res_c2', 'settled', 300), false, 'closed once');
+      const rows = (await store.requests({ limit: 10, keyId: 'key_c' })).rows;
+      assert.deepEqual(rows.map((r) => r.request_id).sort(), ['req-res_c1', 'req-res_c2', 'req-res_c3', 'req-res_c4']);
+    });
+
     test('retention prunes old rows in batches and keeps recent ones', async () => {
       const old = Date.parse('2020-01-01T00:00:00Z');
       await store.appendLedger(Array.from({ length: 25 }, (_, i) => entry(`old_${i}`, 0, new Date(old + i * 1000).toISOString())));

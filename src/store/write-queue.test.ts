@@ -65,3 +65,19 @@ test('a failed commit fails the waiting reservation at once and retries backgrou
   assert.deepEqual(batches.flat().map((op) => op.kind), ['ledger']);
   assert.equal(errors.length, 1);
 });
+
+test('a full queue drops the oldest request rows but keeps the settlements they carry', async () => {
+  const { batches, commit } = recorder();
+  const errors: string[] = [];
+  const queue = new WriteQueue(commit, { flushMs: 5, maxQueued: 2, onError: (message) => errors.push(message) });
+  const settling = { ...entry('req_a'), settles: { reservationId: 'res_a', status: 'settled' as const, units: 700 } };
+  const dropped = queue.ledger([settling]);
+  void queue.ledger([entry('req_b')]);
+  void queue.ledger([entry('req_c')]);
+  await assert.rejects(dropped, /queue full/);
+  await queue.flush();
+  const ops = batches.flat();
+  assert.deepEqual(ops.filter((op) => op.kind === 'ledger').flatMap((op) => op.kind === 'ledger' ? op.entries.map((e) => e.requestId) : []), ['req_b', 'req_c']);
+  assert.deepEqual(ops.filter((op) => op.kind === 'finish').map((op) => op.kind === 'finish' && [op.id, op.status, op.units]), [['res_a', 'settled', 700]]);
+  assert.deepEqual(errors, ['dropped queued request-log rows']);
+});

@@ -126,12 +126,17 @@ export class WriteQueue {
   }
 
   private push(op: WriteOp): void {
+    this.enqueue(op);
+    this.scheduleLater();
+  }
+
+  private enqueue(op: WriteOp): void {
     if (this.journal) {
       op.line = JSON.stringify(plainOp(op));
-      op.segment = this.journal.append(op.line);
+      // Only a reservation is waited for (the request is sent once it is durable).
+      op.segment = this.journal.append(op.line, op.kind === 'reserve');
     }
     this.queue.push(op);
-    this.scheduleLater();
   }
 
   /** Commit everything queued now, including what arrives while committing. */
@@ -200,6 +205,8 @@ export class WriteQueue {
     const [dropped] = this.queue.splice(index, 1);
     const error = new Error('request log queue full: the store is not keeping up');
     this.giveUp(dropped, error);
+    // The rows go; the settlements they carry stay queued.
+    for (const finish of carriedFinishes(dropped)) this.enqueue(finish);
     this.onError('dropped queued request-log rows', error);
   }
 
@@ -220,6 +227,17 @@ export function plainOp(op: WriteOp): PlainOp {
   if (op.kind === 'reserve') return { kind: 'reserve', row: op.row };
   if (op.kind === 'finish') return { kind: 'finish', id: op.id, status: op.status, units: op.units };
   return { kind: 'ledger', entries: op.entries };
+}
+
+/** The reservations the rows of a ledger op close (LedgerEntry.settles), as finish ops: kept when the rows are dropped. */
+export function carriedFinishes(op: WriteOp): WriteOp[] {
+  if (op.kind !== 'ledger') return [];
+  const finishes: WriteOp[] = [];
+  for (const entry of op.entries) {
+    const s = entry.settles;
+    if (s) finishes.push({ kind: 'finish', id: s.reservationId, status: s.status, units: s.units, resolve: noop, reject: noop, tries: 0 });
+  }
+  return finishes;
 }
 
 function noop(): void {}
