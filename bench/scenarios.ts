@@ -8,7 +8,9 @@
 // bearer key the load uses (e.g. a virtual key created through the admin API, with a
 // budget large enough never to refuse during the run). Nothing else changes: every
 // suite, the tables, the JSON and the plot pick the new entry up.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { ServerProcess } from './lib/processes.ts';
 
 export interface ScenarioContext {
@@ -22,7 +24,7 @@ export interface GatewayScenario {
   /** What the tables call it. */
   name: string;
   /**
-   * What to run instead of `src/cli.ts start`: a script (relative to the repository, or
+   * What to run instead of `src/main.js start` (what `npm start` runs): a script (relative to the repository, or
    * absolute) and its arguments; `--port 0` is appended. It must print "listening on http://…".
    */
   command?: string[];
@@ -42,12 +44,17 @@ export interface GatewayScenario {
 export const BENCH_KEY = 'sy-bench-key-0123456789';
 const MASTER_KEY = 'sy-bench-master-0123456789';
 
+/** What `npm start` runs (package.json). */
+export const DEFAULT_COMMAND: readonly string[] = ['src/main.js', 'start'];
+
 export const scenarios: GatewayScenario[] = [
   {
     id: 'gateway-core',
     name: 'gateway, access stages off',
     // parse → route → relay, with the key check but no budgets, limits or request log.
     command: ['bench/servers/gateway-core.ts'],
+    // Node's compile cache, as src/main.js turns it on for npm start.
+    env: () => ({ NODE_COMPILE_CACHE: join(tmpdir(), 'node-compile-cache') }),
   },
   {
     id: 'gateway',
@@ -113,7 +120,9 @@ export function baseGatewayEnv(ctx: ScenarioContext): Record<string, string> {
  */
 export function withBaseline(list: GatewayScenario[], dir: string): GatewayScenario[] {
   return list.flatMap((scenario) => {
-    const [script, ...args] = scenario.command ?? ['src/cli.ts', 'start'];
+    let [script, ...args] = scenario.command ?? DEFAULT_COMMAND;
+    // A checkout from before src/main.js ran the CLI directly.
+    if (script === DEFAULT_COMMAND[0] && !existsSync(resolve(dir, script))) script = 'src/cli.ts';
     const base: GatewayScenario = { ...scenario, id: `${scenario.id}@base`, name: `${scenario.name} [baseline]`, command: [resolve(dir, script), ...args] };
     return [base, scenario];
   });

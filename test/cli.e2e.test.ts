@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -272,4 +272,33 @@ test('with a switchyard.yaml present, the environment fills what it leaves unset
     gw?.child.kill('SIGTERM');
     mock.child.kill('SIGTERM');
   }
+});
+
+test("npm start's entry (src/main.js) keeps Node's compile cache, saved once listening: a gateway killed with kill -9 still left it, a second start adds nothing, NODE_DISABLE_COMPILE_CACHE=1 turns it off", async () => {
+  const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'sy-cc-'));
+  const cache = join(dir, 'compile-cache');
+  const startAndKill = async (env: Record<string, string>) => {
+    const child = spawn(process.execPath, [main, 'start', '--port', '0'], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (c) => (out += c));
+    child.stderr!.on('data', (c) => (out += c));
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 15_000;
+    while (!/listening on http/.test(out)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`gateway did not start:\n${out}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    child.kill('SIGKILL');
+    await exited;
+  };
+  const entries = () => (existsSync(cache) ? readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length : 0);
+  await startAndKill({ NODE_COMPILE_CACHE: cache, NODE_DISABLE_COMPILE_CACHE: '1' });
+  assert.equal(entries(), 0);
+  await startAndKill({ NODE_COMPILE_CACHE: cache });
+  const first = entries();
+  // The CLI, the gateway's modules and the SQLite writer thread's: well over a hundred files.
+  assert.ok(first > 100, `only ${first} cache entries after the first start`);
+  await startAndKill({ NODE_COMPILE_CACHE: cache });
+  assert.equal(entries(), first);
 });

@@ -4,7 +4,7 @@
 import { join, resolve } from 'node:path';
 import { startServer, ROOT } from './processes.ts';
 import type { ServerProcess } from './processes.ts';
-import { scenarios, baseGatewayEnv, BENCH_KEY } from '../scenarios.ts';
+import { scenarios, baseGatewayEnv, BENCH_KEY, DEFAULT_COMMAND } from '../scenarios.ts';
 import type { GatewayScenario } from '../scenarios.ts';
 
 export type TargetKind = 'direct' | 'proxy' | 'gateway';
@@ -93,7 +93,7 @@ export async function startTopology(spec: UpstreamSpec, options: TopologyOptions
 }
 
 function commandOf(scenario: GatewayScenario): string[] {
-  const [script, ...args] = scenario.command ?? ['src/cli.ts', 'start'];
+  const [script, ...args] = scenario.command ?? DEFAULT_COMMAND;
   return [resolve(ROOT, script), ...args];
 }
 

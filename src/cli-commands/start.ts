@@ -2,6 +2,7 @@
 // provider's settings came from, and drain on SIGTERM/SIGINT. With --instances N, N such
 // gateway processes share the port under one primary (cluster.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import module from 'node:module';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '../config/load.ts';
@@ -112,6 +113,8 @@ async function openGateway(config: GatewayConfig, processId?: number): Promise<S
     await gateway.close().catch(() => {});
     return why;
   }
+  // Saved now, not only at exit: a gateway that is killed still starts warm the next time (src/main.js).
+  module.flushCompileCache?.();
   const host = address.address.includes(':') ? `[${address.address}]` : address.address;
   let announcement = banner(gateway.config, `http://${host}:${address.port}`, gateway.catalog.available().length);
   const metricsAt = config.file.metrics?.listen;
