@@ -10,7 +10,7 @@ import type { Usage } from '../canonical/types.ts';
 import { roundUsd } from '../catalog/cost.ts';
 import type { ModelInfo } from '../catalog/types.ts';
 import type { KeyDirectory } from '../keys/directory.ts';
-import { DEFAULT_OUTAGE_POLICY, type Counters, type OutagePolicy, type RateOutcome, type Seeder } from '../limits/counters.ts';
+import { DEFAULT_OUTAGE_POLICY, type BudgetOutcome, type Counters, type MaybePromise, type OutagePolicy, type RateOutcome, type Seeder } from '../limits/counters.ts';
 import { decideOutputCap, effectiveCap, type ModelOutputCap, type OutputCapDecision } from '../limits/output-cap.ts';
 import { matchesAny, matchesPattern } from '../limits/patterns.ts';
 import { planRates, rateHeaders, rateLimitError, type RatePlan } from '../limits/rate-plan.ts';
@@ -81,7 +81,8 @@ export class AccessAdmission implements Admission {
 
   async admit(principal: Principal, model: ModelInfo, estimate: CostEstimate, context?: AdmitContext): Promise<AccessAdmitted> {
     const { counters, directory, timezone } = this.options;
-    const policy = await directory.policyFor(principal);
+    const found = directory.policyFor(principal);
+    const policy = found instanceof Promise ? await found : found;
     if (!this.isModelAllowed(principal, model, context?.route)) throw this.modelForbidden(principal, model);
     const output = this.capFor(principal, policy.row?.maxOutputTokens, model, estimate, context);
     const maxOutputTokens = output.decision.maxOutputTokens;
@@ -96,11 +97,15 @@ export class AccessAdmission implements Admission {
     let rates = planRates(principal.keyId, principal.name, policy.row?.rateLimits, model, this.options.modelRateLimits, estimate.inputTokens + maxOutputTokens);
     let headers: Record<string, string> = {};
     if (rates.rates.length > 0 || rates.slots.length > 0) {
-      const outcome: RateOutcome | null = await counters.take(id, rates.rates, rates.slots, now).catch((error) => {
+      let outcome: RateOutcome | null;
+      try {
+        const taken = counters.take(id, rates.rates, rates.slots, now);
+        outcome = taken instanceof Promise ? await taken : taken;
+      } catch (error) {
         const refusal = this.countersDown('rate_limits', error);
         if (refusal) throw refusal;
-        return null;
-      });
+        outcome = null;
+      }
       if (!outcome) rates = NO_RATES; // failed open: nothing taken, so nothing to return or adjust
       else if (!outcome.ok) throw rateLimitError(rates, outcome);
       else headers = rateHeaders(rates, outcome);
@@ -110,13 +115,19 @@ export class AccessAdmission implements Admission {
     if (budgets.charges.length > 0) {
       // Failed open, the reservation is still stored with its charges: once Redis is back,
       // the counters are seeded again from the store and count it.
-      const outcome = await counters.reserve(budgets.charges, this.seeder(budgets)).catch((error) => {
+      let outcome: BudgetOutcome | null;
+      try {
+        const reserved = counters.reserve(budgets.charges, this.seeder(budgets));
+        outcome = reserved instanceof Promise ? await reserved : reserved;
+      } catch (error) {
         // A GatewayError is the store's (seeding the counters), not the counters' own outage.
         const refusal = error instanceof GatewayError ? error : this.countersDown('budgets', error);
-        if (!refusal) return null;
-        this.returnRates(id, rates, now);
-        throw refusal;
-      });
+        if (refusal) {
+          this.returnRates(id, rates, now);
+          throw refusal;
+        }
+        outcome = null;
+      }
       if (outcome && !outcome.ok) {
         this.returnRates(id, rates, now);
         throw budgetExceeded({
@@ -152,7 +163,7 @@ export class AccessAdmission implements Admission {
       await this.options.store.reserve(row);
     } catch (error) {
       this.returnRates(id, rates, now);
-      if (budgets.charges.length > 0) this.track(counters.settle(id, budgets.charges, 0));
+      if (budgets.charges.length > 0) this.track(() => counters.settle(id, budgets.charges, 0));
       this.options.log('error', 'reservation could not be stored', { reservation: id, error: errorText(error) });
       throw storeUnavailable(this.options.store);
     }
@@ -226,22 +237,23 @@ export class AccessAdmission implements Admission {
     }
     const { budgets, rates } = admitted;
     if (budgets.charges.length > 0) {
-      this.track(counters.settle(admitted.id, budgets.charges, units).then((totals) => {
+      const checkAlerts = (totals: number[] | null) => {
         if (!totals) return;
         for (let i = 0; i < totals.length; i++) {
           alerts.check(budgets.budgets[i], budgets.windows[i], ownerOf(budgets.budgets[i].scope, admitted.principal), totals[i], units);
         }
-      }));
+      };
+      this.track(() => counters.settle(admitted.id, budgets.charges, units), checkAlerts);
     }
     if (rates.rates.length > 0) {
       const used = usage ? usage.inputTokens + usage.outputTokens : 0;
       const deltas = rates.rates.map((rate) => (rate.kind === 'tokens' ? used - rate.amount : 0));
-      if (deltas.some((d) => d !== 0)) this.track(counters.adjust(rates.rates, admitted.takenAt, deltas));
+      if (deltas.some((d) => d !== 0)) this.track(() => counters.adjust(rates.rates, admitted.takenAt, deltas));
     }
-    if (rates.slots.length > 0) this.track(counters.freeSlots(admitted.id, rates.slots));
+    if (rates.slots.length > 0) this.track(() => counters.freeSlots(admitted.id, rates.slots));
     const status = usage ? 'settled' : 'released';
     if (withRow) return { reservationId: admitted.id, status, units: settlementUnits(units) };
-    this.track(store.finishReservation(admitted.id, status, units));
+    this.track(() => store.finishReservation(admitted.id, status, units));
     return undefined;
   }
 
@@ -261,8 +273,8 @@ export class AccessAdmission implements Admission {
   }
 
   private returnRates(id: string, rates: RatePlan, takenAt: number): void {
-    if (rates.rates.length > 0) this.track(this.options.counters.adjust(rates.rates, takenAt, rates.rates.map((r) => -r.amount)));
-    if (rates.slots.length > 0) this.track(this.options.counters.freeSlots(id, rates.slots));
+    if (rates.rates.length > 0) this.track(() => this.options.counters.adjust(rates.rates, takenAt, rates.rates.map((r) => -r.amount)));
+    if (rates.slots.length > 0) this.track(() => this.options.counters.freeSlots(id, rates.slots));
   }
 
   /** A budget window's starting value: settled spend from the store, plus open reservations charged to it. */
@@ -336,9 +348,20 @@ export class AccessAdmission implements Admission {
     });
   }
 
-  private track(promise: Promise<unknown>): void {
-    const tracked = promise.catch((error) => this.options.log('error', 'settling an admission failed', { error: errorText(error) }))
-      .finally(() => this.background.delete(tracked));
+  /**
+   * Run a counters or store write in the background: awaited at shutdown (drain), a failure
+   * logged, `then` given its result. In-process counters answer at once: nothing to track.
+   */
+  private track<T>(write: () => MaybePromise<T>, then?: (value: T) => void): void {
+    const failed = (error: unknown) => this.options.log('error', 'settling an admission failed', { error: errorText(error) });
+    let result: MaybePromise<T>;
+    try {
+      result = write();
+      if (!(result instanceof Promise)) return then?.(result);
+    } catch (error) {
+      return failed(error);
+    }
+    const tracked = (then ? result.then(then) : result).catch(failed).finally(() => this.background.delete(tracked));
     this.background.add(tracked);
   }
 }

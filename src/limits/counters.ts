@@ -61,6 +61,12 @@ export interface OutagePolicy {
 
 export const DEFAULT_OUTAGE_POLICY: OutagePolicy = { budgets: 'fail_closed', rateLimits: 'fail_open' };
 
+/**
+ * A value, or a promise of it: in-process counters answer at once (no promise, no tick on
+ * every request), Redis over the network.
+ */
+export type MaybePromise<T> = T | Promise<T>;
+
 export interface Counters {
   /** True when other processes see the same counters (Redis). */
   readonly shared: boolean;
@@ -69,18 +75,18 @@ export interface Counters {
   /** Whether the counters answer now (a bounded round trip), for readiness. */
   reachable?(): Promise<boolean>;
   /** Reserve every charge or none; refuses when a hard charge would pass its limit. */
-  reserve(charges: BudgetCharge[], seed: Seeder): Promise<BudgetOutcome>;
+  reserve(charges: BudgetCharge[], seed: Seeder): MaybePromise<BudgetOutcome>;
   /**
    * Turn a reservation into spend: each charge's reserved units are replaced by
    * `actualUnits` (0 to release). Applied at most once per reservation id; returns the
    * settled totals after, or null when this reservation was already settled.
    */
-  settle(reservationId: string, charges: BudgetCharge[], actualUnits: number): Promise<number[] | null>;
+  settle(reservationId: string, charges: BudgetCharge[], actualUnits: number): MaybePromise<number[] | null>;
   /** Take rate-limit room and concurrency slots, all or none. `states` follow the order of `rates`. */
-  take(slotId: string, rates: RateCharge[], slots: SlotCharge[], now: number): Promise<RateOutcome>;
+  take(slotId: string, rates: RateCharge[], slots: SlotCharge[], now: number): MaybePromise<RateOutcome>;
   /** Correct charges taken at time `takenAt` (e.g. estimated tokens → real usage). */
-  adjust(rates: RateCharge[], takenAt: number, deltas: number[]): Promise<void>;
-  freeSlots(slotId: string, slots: SlotCharge[]): Promise<void>;
+  adjust(rates: RateCharge[], takenAt: number, deltas: number[]): MaybePromise<void>;
+  freeSlots(slotId: string, slots: SlotCharge[]): MaybePromise<void>;
   close(): Promise<void>;
 }
 

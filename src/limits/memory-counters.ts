@@ -1,7 +1,7 @@
 // In-process counters for a single gateway process. Check-and-take runs synchronously,
 // so concurrent requests cannot interleave inside it.
 import type {
-  BudgetCharge, BudgetOutcome, Counters, RateCharge, RateOutcome, RateState, Seeder, SlotCharge,
+  BudgetCharge, BudgetOutcome, Counters, MaybePromise, RateCharge, RateOutcome, RateState, Seeder, SlotCharge,
 } from './counters.ts';
 import { windowIndex } from './counters.ts';
 import { judgeWindow } from './window.ts';
@@ -16,13 +16,18 @@ export class MemoryCounters implements Counters {
   private readonly windows = new Map<string, WindowCounter>();
   private readonly slots = new Map<string, number>();
 
-  async reserve(charges: BudgetCharge[], seed: Seeder): Promise<BudgetOutcome> {
+  reserve(charges: BudgetCharge[], seed: Seeder): MaybePromise<BudgetOutcome> {
     let missing: Promise<void>[] | undefined;
     for (const charge of charges) {
       if (!this.budgets.has(charge.key)) (missing ??= []).push(this.seedOnce(charge, seed));
     }
-    if (missing) await Promise.all(missing);
-    // From here to the end: synchronous, so the check and the take are atomic.
+    // A counter not seeded yet waits for the store once; after that, every call answers at once.
+    if (missing) return Promise.all(missing).then(() => this.reserveSeeded(charges));
+    return this.reserveSeeded(charges);
+  }
+
+  /** Synchronous, so the check and the take are atomic. */
+  private reserveSeeded(charges: BudgetCharge[]): BudgetOutcome {
     for (let i = 0; i < charges.length; i++) {
       const charge = charges[i];
       const counter = this.budgets.get(charge.key)!;
@@ -54,7 +59,7 @@ export class MemoryCounters implements Counters {
     }
   }
 
-  async settle(_reservationId: string, charges: BudgetCharge[], actualUnits: number): Promise<number[] | null> {
+  settle(_reservationId: string, charges: BudgetCharge[], actualUnits: number): number[] | null {
     // Once-only is guaranteed by the caller (the Admitted object); reconcile after a
     // crash never reaches in-process counters, which start empty.
     const totals: number[] = [];
@@ -68,7 +73,7 @@ export class MemoryCounters implements Counters {
     return totals;
   }
 
-  async take(slotId: string, rates: RateCharge[], slots: SlotCharge[], now: number): Promise<RateOutcome> {
+  take(slotId: string, rates: RateCharge[], slots: SlotCharge[], now: number): RateOutcome {
     const states: RateState[] = [];
     let refusal: RateOutcome | undefined;
     for (let i = 0; i < rates.length; i++) {
@@ -102,7 +107,7 @@ export class MemoryCounters implements Counters {
     return counter;
   }
 
-  async adjust(rates: RateCharge[], takenAt: number, deltas: number[]): Promise<void> {
+  adjust(rates: RateCharge[], takenAt: number, deltas: number[]): void {
     for (let i = 0; i < rates.length; i++) {
       if (deltas[i] === 0) continue;
       const counter = this.windows.get(rates[i].key);
@@ -113,7 +118,7 @@ export class MemoryCounters implements Counters {
     }
   }
 
-  async freeSlots(_slotId: string, slots: SlotCharge[]): Promise<void> {
+  freeSlots(_slotId: string, slots: SlotCharge[]): void {
     for (const slot of slots) {
       const held = this.slots.get(slot.key) ?? 0;
       if (held <= 1) this.slots.delete(slot.key);

@@ -2,11 +2,12 @@
 // stage and read from live state at scrape time (breakers, the ledger queue, refusals
 // before authentication). Label sets are bounded: models, providers, routes and tiers
 // come from config; key ids beyond the first MAX_KEYS seen are counted as "other";
-// statuses are HTTP codes. The per-request cost is one Map lookup, a few additions and
-// one histogram observation: a label set's counts are kept as plain numbers and added
-// to its prom-client children when the metrics are read (prom-client hashes the labels
-// on every inc(), even through a child).
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+// statuses are HTTP codes. The per-request cost is one Map lookup and a few additions:
+// a label set's counts are kept as plain numbers and added to its prom-client children
+// when the metrics are read (prom-client hashes the labels on every inc(), even through a
+// child), and the latency histograms are our own (histogram.ts).
+import { Counter, Gauge, Registry } from 'prom-client';
+import { FastHistogram, type HistogramSeries } from './histogram.ts';
 import type { Usage } from '../canonical/types.ts';
 
 export const MAX_KEYS = 500;
@@ -35,7 +36,6 @@ export interface AttemptRecord {
 }
 
 interface Inc { inc(value?: number): void }
-interface Observe { observe(value: number): void }
 
 /** The series one request of a label set adds to: counts since the last read, and where they go then. */
 interface RequestSeries {
@@ -46,8 +46,8 @@ interface RequestSeries {
   output: Inc;
   reasoning: Inc;
   cost: Inc;
-  duration: Observe;
-  ttft: Observe;
+  duration: HistogramSeries;
+  ttft: HistogramSeries;
   refusal?: Inc;
 }
 
@@ -78,8 +78,8 @@ export class GatewayMetrics {
   private readonly requests: Counter<string>;
   private readonly tokens: Counter<string>;
   private readonly cost: Counter<string>;
-  private readonly duration: Histogram<string>;
-  private readonly ttft: Histogram<string>;
+  private readonly duration: FastHistogram;
+  private readonly ttft: FastHistogram;
   private readonly upstreamErrors: Counter<string>;
   private readonly refusals: Counter<string>;
   private readonly fallbacks: Counter<string>;
@@ -100,8 +100,8 @@ export class GatewayMetrics {
     this.requests = new Counter({ name: 'switchyard_requests_total', help: 'Model calls answered, by endpoint, model, provider, route, tier, key and HTTP status.', labelNames: ['endpoint', 'model', 'provider', 'route', 'tier', 'key_id', 'status'], registers, collect });
     this.tokens = new Counter({ name: 'switchyard_tokens_total', help: 'Tokens billed, by kind (input, cached_input, output, reasoning).', labelNames: ['model', 'provider', 'key_id', 'kind'], registers, collect });
     this.cost = new Counter({ name: 'switchyard_cost_usd_total', help: 'Cost billed in US dollars (every attempt of a request included).', labelNames: ['model', 'provider', 'route', 'key_id'], registers, collect });
-    this.duration = new Histogram({ name: 'switchyard_request_duration_seconds', help: 'Time from the request to the end of the answer.', labelNames: ['endpoint', 'model', 'status_class'], buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300], registers });
-    this.ttft = new Histogram({ name: 'switchyard_time_to_first_token_seconds', help: 'Time from the request to the first streamed token.', labelNames: ['model'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers });
+    this.duration = new FastHistogram({ name: 'switchyard_request_duration_seconds', help: 'Time from the request to the end of the answer.', labelNames: ['endpoint', 'model', 'status_class'], buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300], registers });
+    this.ttft = new FastHistogram({ name: 'switchyard_time_to_first_token_seconds', help: 'Time from the request to the first streamed token.', labelNames: ['model'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers });
     this.upstreamErrors = new Counter({ name: 'switchyard_upstream_errors_total', help: 'Failed upstream attempts, by provider, model and status.', labelNames: ['provider', 'model', 'status'], registers });
     this.refusals = new Counter({ name: 'switchyard_refusals_total', help: 'Requests refused by the gateway itself, by reason (budget, rate_limit, model_not_allowed, …).', labelNames: ['reason'], registers, collect });
     this.fallbacks = new Counter({ name: 'switchyard_fallbacks_total', help: 'Requests answered by another model than the first one tried.', labelNames: ['from_model', 'to_model'], registers });
@@ -214,8 +214,8 @@ export class GatewayMetrics {
       output: tokens('output'),
       reasoning: tokens('reasoning'),
       cost: this.cost.labels(r.model, r.provider, r.route, key),
-      duration: this.duration.labels(r.endpoint, r.model, `${Math.floor(r.status / 100)}xx`),
-      ttft: this.ttft.labels(r.model),
+      duration: this.duration.series(r.endpoint, r.model, `${Math.floor(r.status / 100)}xx`),
+      ttft: this.ttft.series(r.model),
       refusal: reason ? this.refusals.labels(reason) : undefined,
     };
   }
