@@ -95,6 +95,10 @@ async function main(): Promise<void> {
     const options = { concurrencies: [1, 16, 64], rounds: quick ? 1 : 3, seconds: quick ? 1 : 1.5, warmupSeconds: quick ? 0.5 : 1 };
     results.latency = await withTopology(results, { kind: 'mock', flags: [] }, (t) => latencySuite(t, options, log), 'latency');
     results.ratios = gatewayRatios(results.latency, results.targets);
+    log('Streamed chat, closed-loop load (whole streams, the upstream sending as fast as it can):');
+    const streamed = { ...options, concurrencies: [16, 64], stream: true };
+    results.streamThroughput = await withTopology(results, { kind: 'mock', flags: [] }, (t) => latencySuite(t, streamed, log), 'latency');
+    results.streamRatios = gatewayRatios(results.streamThroughput, results.targets);
   }
   if (suites.includes('streaming')) {
     log('Streaming (chunk-stamping upstream, a chunk every 5 ms):');

@@ -6,7 +6,7 @@ import { GatewayError } from './canonical/errors.ts';
 import type { StreamEvent, Usage } from './canonical/types.ts';
 import { costFor, earlierCost, sumUsage } from './account.ts';
 import type { Attempt, CallResult, CallState } from './call-state.ts';
-import { drained } from './http/drain.ts';
+import { drained, writeCorked } from './http/drain.ts';
 import { sendError } from './http/send.ts';
 import { asSaidBy, billedUsage, type ModelCall, type Outcome } from './invoke.ts';
 import { pipeRelay } from './providers/relay-stream.ts';
@@ -190,7 +190,7 @@ async function sendEvents(state: CallState, call: ModelCall, outcome: Of<'events
         event = { ...event, error };
       } else if (event.type !== 'start' && contentEvents++ === 0) ttftMs = Math.round(performance.now() - state.startedAt);
       const text = encoder.encode(event);
-      if (text.length > 0 && !res.write(text)) await drained(res);
+      if (text.length > 0 && !writeCorked(res, text)) await drained(res);
       if (res.destroyed) break;
     }
   } catch (err) {

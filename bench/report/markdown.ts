@@ -64,6 +64,21 @@ export function renderMarkdown(results: BenchResults): string {
       '',
     );
   }
+  if (results.streamThroughput && results.streamRatios) {
+    out.push('## Streamed chat: throughput (whole streams)', '');
+    out.push(
+      table(
+        ['concurrency', 'target', 'streams/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'throughput ÷ proxy', 'added p50 ÷ proxy'],
+        results.streamThroughput.map((p) => {
+          const r = results.streamRatios!.find((q) => q.target === p.target && q.concurrency === p.concurrency);
+          return [String(p.concurrency), name(p.target), f(p.rps, 0), f(p.p50Ms), f(p.p99Ms), f(p.cpuMsPerRequest, 3), r ? x(r.throughputVsProxy) : '–', r ? x(r.addedP50VsProxy) : '–'];
+        }),
+      ),
+      '',
+      'The same closed-loop load with `stream: true`: a response counts once its stream has ended (the fake upstream sends its chunks without pause).',
+      '',
+    );
+  }
   if (results.streaming) {
     const d = results.streaming.find((p) => p.target === 'direct');
     out.push('## Streaming: time to first chunk and chunk relay', '');

@@ -18,6 +18,8 @@ export interface BenchResults {
   meta: { date: string; node: string; cpus: number; cpuModel: string; platform: string; quick: boolean; seconds: number };
   targets: TargetInfo[];
   latency?: LatencyPoint[];
+  /** The same load with streamed answers (whole streams per second). */
+  streamThroughput?: LatencyPoint[];
   streaming?: StreamingPoint[];
   streamMemory?: { streams: number; results: StreamMemoryResult[] };
   largeBodies?: { points: LargeBodyPoint[]; oversize: OversizeResult[] };
@@ -29,6 +31,7 @@ export interface BenchResults {
   /** Redaction of a typical chat prompt (src/redact). */
   redaction?: { p50Ms: number; p99Ms: number; bytes: number };
   ratios?: GatewayRatio[];
+  streamRatios?: GatewayRatio[];
   checks?: Check[];
 }
 
@@ -85,10 +88,17 @@ export function gatewayRatios(points: LatencyPoint[], targets: TargetInfo[]): Ga
 export function targetChecks(results: BenchResults): Check[] {
   const checks: Check[] = [];
   const name = (id: string) => results.targets.find((t) => t.id === id)?.name ?? id;
-  for (const r of results.ratios ?? []) {
-    if (r.concurrency < 16) continue;
-    checks.push({ what: `${name(r.target)}: added p50 vs bare proxy, c=${r.concurrency}`, target: '≤ 1.3×', value: `${r.addedP50VsProxy.toFixed(2)}×`, ok: r.addedP50VsProxy <= 1.3 });
-    checks.push({ what: `${name(r.target)}: throughput vs bare proxy, c=${r.concurrency}`, target: '≥ 0.75×', value: `${r.throughputVsProxy.toFixed(2)}×`, ok: r.throughputVsProxy >= 0.75 });
+  // Issue 11: npm start and a budgeted key within 0.75× of the proxy's throughput and 1.5×
+  // its added p50; access stages off within 0.90×. The optional features are measured
+  // against npm start instead (featureCosts in markdown.ts).
+  const throughputTarget: Record<string, number> = { 'gateway-core': 0.9, gateway: 0.75, 'gateway-budget': 0.75 };
+  for (const [kind, ratios] of [['non-stream', results.ratios], ['stream', results.streamRatios]] as const) {
+    for (const r of ratios ?? []) {
+      const floor = throughputTarget[r.target];
+      if (r.concurrency < 16 || floor === undefined) continue;
+      if (r.target !== 'gateway-core') checks.push({ what: `${name(r.target)}: added p50 vs bare proxy, ${kind} c=${r.concurrency}`, target: '≤ 1.5×', value: `${r.addedP50VsProxy.toFixed(2)}×`, ok: r.addedP50VsProxy <= 1.5 });
+      checks.push({ what: `${name(r.target)}: throughput vs bare proxy, ${kind} c=${r.concurrency}`, target: `≥ ${floor.toFixed(2)}×`, value: `${r.throughputVsProxy.toFixed(2)}×`, ok: r.throughputVsProxy >= floor });
+    }
   }
   const memory = results.streamMemory;
   for (const m of memory?.results ?? []) {

@@ -1,6 +1,6 @@
-// Non-stream chat under closed-loop load at several concurrencies: latency p50/p99 and
-// throughput for every target, measured in alternating short rounds so the machine's
-// noise falls on all targets alike.
+// Chat under closed-loop load at several concurrencies, non-stream or streamed (a stream
+// counts once it has ended): latency p50/p99 and throughput for every target, measured
+// in alternating short rounds so the machine's noise falls on all targets alike.
 import type { Target, Topology } from '../lib/topology.ts';
 import { runLoad } from '../lib/load.ts';
 import { summarize } from '../lib/stats.ts';
@@ -13,6 +13,8 @@ export interface LatencyOptions {
   /** Seconds per target per round. */
   seconds: number;
   warmupSeconds: number;
+  /** Ask for streamed answers: a response counts once its stream has ended. */
+  stream?: boolean;
 }
 
 export interface LatencyPoint {
@@ -32,8 +34,9 @@ export interface LatencyPoint {
   cpuMsPerRequestByThread?: ThreadCpu;
 }
 
-const chatBody = (model: string) => JSON.stringify({
+const chatBody = (model: string, stream = false) => JSON.stringify({
   model,
+  ...(stream ? { stream: true } : {}),
   messages: [
     { role: 'system', content: 'You are a helpful assistant. Answer in one short sentence.' },
     { role: 'user', content: 'Hello! What is a gateway, in a few words?' },
@@ -41,12 +44,13 @@ const chatBody = (model: string) => JSON.stringify({
 });
 
 export const CHAT_BODY = chatBody('gpt-5.4-mini');
+const STREAM_BODY = chatBody('gpt-5.4-mini', true);
 
 const MAX_REQUESTS_PER_RUN = 200_000;
 
 export async function latencySuite(topology: Topology, options: LatencyOptions, log: (line: string) => void): Promise<LatencyPoint[]> {
   const { targets } = topology;
-  for (const target of targets) await runOnce(target, 16, options.warmupSeconds);
+  for (const target of targets) await runOnce(target, 16, options.warmupSeconds, options.stream);
   const points: LatencyPoint[] = [];
   for (const concurrency of options.concurrencies) {
     const acc = new Map(targets.map((t) => [t.id, { latencies: [] as number[], responses: 0, failures: 0, seconds: 0, cpuMs: 0, threads: noThreadCpu() }]));
@@ -56,7 +60,7 @@ export async function latencySuite(topology: Topology, options: LatencyOptions, 
         const target = targets[(i + round) % targets.length];
         const cpuBefore = target.process?.cpuMs() ?? 0;
         const threadsBefore = target.process?.cpuMsByThread();
-        const run = await runOnce(target, concurrency, options.seconds);
+        const run = await runOnce(target, concurrency, options.seconds, options.stream);
         const a = acc.get(target.id)!;
         for (const ms of run.latencies) a.latencies.push(ms);
         a.responses += run.responses;
@@ -77,19 +81,19 @@ export async function latencySuite(topology: Topology, options: LatencyOptions, 
         for (const kind of THREAD_KINDS) point.cpuMsPerRequestByThread[kind] = a.threads[kind] / a.responses;
       }
       points.push(point);
-      log(`  c=${String(concurrency).padStart(2)} ${target.name.padEnd(26)} ${point.rps.toFixed(0).padStart(6)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms${a.failures ? `  (${a.failures} failed)` : ''}`);
+      log(`  ${options.stream ? 'stream ' : ''}c=${String(concurrency).padStart(2)} ${target.name.padEnd(26)} ${point.rps.toFixed(0).padStart(6)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms${a.failures ? `  (${a.failures} failed)` : ''}`);
     }
   }
   return points;
 }
 
-function runOnce(target: Target, connections: number, seconds: number) {
+function runOnce(target: Target, connections: number, seconds: number, stream = false) {
   return runLoad({
     url: `${target.origin}/v1/chat/completions`,
     connections,
     duration: seconds,
     maxRequests: MAX_REQUESTS_PER_RUN,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${target.key}` },
-    body: target.model ? chatBody(target.model) : CHAT_BODY,
+    body: target.model ? chatBody(target.model, stream) : stream ? STREAM_BODY : CHAT_BODY,
   });
 }

@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../canonical/errors.ts';
 import { SseParser } from '../canonical/sse.ts';
 import type { SseEvent } from '../canonical/sse.ts';
-import { drained } from '../http/drain.ts';
+import { drained, writeCorked } from '../http/drain.ts';
 import { invalidUpstreamResponse, streamInterrupted } from './http.ts';
 import type { UpstreamResponse } from './http.ts';
 import type { SecretMasker } from './secrets.ts';
@@ -116,7 +116,7 @@ async function send(target: RelayTarget, piece: string | Buffer, pieceText: stri
   const { res, masker } = target;
   // Only an upstream's error event would echo a key; masking is a no-op scan otherwise.
   if (masker.leaks(pieceText)) piece = masker.mask(pieceText);
-  if (piece.length > 0 && !res.write(piece) && !res.destroyed) await drained(res);
+  if (piece.length > 0 && !writeCorked(res, piece) && !res.destroyed) await drained(res);
   return !res.destroyed;
 }
 

@@ -15,7 +15,7 @@ import type { CanonicalRequest, CanonicalResponse, Usage } from '../canonical/ty
 import { spentOn } from '../account.ts';
 import type { CallResult, CallState } from '../call-state.ts';
 import type { Gateway } from '../gateway.ts';
-import type { InvokeWrapper, Outcome } from '../invoke.ts';
+import type { Invoke, InvokeWrapper, ModelCall, Outcome } from '../invoke.ts';
 import { newId } from '../keys/secret.ts';
 import { buffered } from '../router/judge.ts';
 import type { Admitted } from '../services.ts';
@@ -34,14 +34,15 @@ export interface ReviewContext {
 }
 
 export function withReview(): InvokeWrapper {
-  return (next) => async (call) => {
-    const review = call.review;
-    if (!review) return next(call);
-    const outcome = await next(buffered(call));
-    if (outcome.kind !== 'response') return outcome;
-    const match = ruleOnAnswer(review.before, outcome.response, outcome.notes);
-    return match ? review.review(match, outcome) : outcome;
-  };
+  // Not async on the way through: a call no rule reviews costs no extra promise.
+  return (next) => (call) => (call.review ? reviewed(next, call, call.review) : next(call));
+}
+
+async function reviewed(next: Invoke, call: ModelCall, review: NonNullable<ModelCall['review']>): Promise<Outcome> {
+  const outcome = await next(buffered(call));
+  if (outcome.kind !== 'response') return outcome;
+  const match = ruleOnAnswer(review.before, outcome.response, outcome.notes);
+  return match ? review.review(match, outcome) : outcome;
 }
 
 /**
