@@ -1,5 +1,6 @@
 // Writing a whole JSON answer, or an error in the envelope of the client's API.
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { GatewayError } from '../canonical/errors.ts';
 import type { InboundApi } from '../api/inbound.ts';
 
@@ -38,6 +39,31 @@ export function sendError(target: ErrorTarget, error: GatewayError, attempts = 0
   res.setHeader('content-type', 'application/json');
   res.setHeader('content-length', Buffer.byteLength(body));
   // A body still arriving is not worth reading (and must not run into the request time limit after this answer).
-  if (error.status === 413 || res.req?.complete === false) res.setHeader('connection', 'close');
+  if (error.status === 413 || res.req?.complete === false) {
+    res.setHeader('connection', 'close');
+    if (res.req?.complete === false && res.socket) lingerOnClose(res.socket);
+  }
   res.end(body);
+}
+
+/** Longest a closing connection keeps reading what its client still sends. */
+const LINGER_MS = 2000;
+
+/**
+ * Close a connection whose request body is still arriving without resetting it. Node
+ * closes the socket once the answer is written; the client, still sending, then gets a
+ * reset that can reach it before it has read the answer (a 413 seen as ECONNRESET). So,
+ * as nginx's lingering close does: the answer and a FIN go out, what the client still
+ * sends is read and dropped, and the socket closes when the client closes its side or
+ * after LINGER_MS.
+ */
+function lingerOnClose(socket: Socket): void {
+  socket.destroySoon = () => {
+    socket.end();
+    socket.resume();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('end', () => socket.destroy());
+    socket.once('close', () => clearTimeout(timer));
+  };
 }
