@@ -94,3 +94,34 @@ test('a client that goes away mid-stream stops the upstream call and is billed o
   assert.ok(row.usage.outputTokens >= 3 && row.usage.outputTokens < 50, `billed for what was generated: ${row.usage.outputTokens}`);
   assert.equal(stack.gw.ledger.entries.filter((e) => e.requestId === id && e.attempt === 0).length, 1);
 });
+
+test('an upstream whose connection dies in the middle of a non-stream answer: a 502 upstream_stream_interrupted the SDK exposes, and the prompt billed once', async () => {
+  // Headers and half the declared body, then the connection cut.
+  const upstream = createServer((req, res) => {
+    req.resume();
+    const body = JSON.stringify({ id: 'c1', object: 'chat.completion', created: 1, model: 'gpt-5.4-mini', choices: [{ index: 0, message: { role: 'assistant', content: 'a long answer' }, finish_reason: 'stop' }], usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 } });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.write(body.slice(0, body.length >> 1));
+    setTimeout(() => res.socket?.destroy(), 20);
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  const gw = await startGateway({ env: { SWITCHYARD_API_KEYS: GATEWAY_KEY, OPENAI_BASE_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`, OPENAI_API_KEY: 'k' } });
+  try {
+    const client = new OpenAI({ baseURL: gw.baseURL, apiKey: GATEWAY_KEY, maxRetries: 0 });
+    const failure = await client.chat.completions.create({ model: 'gpt-5.4-mini', messages: [{ role: 'user', content: 'hi' }] }).then(() => undefined, (err: unknown) => err);
+    assert.ok(failure instanceof OpenAI.APIError, `the client sees an error, got ${String(failure)}`);
+    assert.equal(failure.status, 502);
+    assert.equal((failure.error as { code?: string }).code, 'upstream_stream_interrupted');
+    assert.match(failure.message, /stopped in the middle of its answer/);
+    const id = failure.headers?.get('x-request-id');
+    assert.ok(id);
+    const row = await ledgerRow(gw.ledger, id);
+    assert.equal(row.status, 502);
+    assert.ok(row.usage.inputTokens > 0, 'the prompt is billed');
+    assert.equal(row.usage.outputTokens, 0);
+    assert.equal(gw.ledger.entries.filter((e) => e.requestId === id && e.attempt === 0).length, 1, 'billed once');
+  } finally {
+    await gw.close();
+    upstream.close();
+  }
+});

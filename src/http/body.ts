@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { GatewayError, invalidRequest } from '../canonical/errors.ts';
+import { readWhole } from './read-whole.ts';
 
 export function bodyTooLarge(limitBytes: number, sizeBytes?: number): GatewayError {
   const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
@@ -24,39 +25,9 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
   if (declared !== undefined && Number(declared) > limitBytes) {
     return Promise.reject(bodyTooLarge(limitBytes, Number(declared)));
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limitBytes) {
-        cleanup();
-        chunks.length = 0;
-        req.resume();
-        reject(bodyTooLarge(limitBytes));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
-    };
-    // The connection went away mid-body: the client hung up, or the request timed out
-    // (then the 408 is already on the socket).
-    const onError = () => {
-      cleanup();
-      reject(bodyNotReceived());
-    };
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-  });
+  // The connection went away mid-body: the client hung up, or the request timed out
+  // (then the 408 is already on the socket).
+  return readWhole(req, { limitBytes, overLimit: () => bodyTooLarge(limitBytes), failed: bodyNotReceived });
 }
 
 /** Deepest nesting of arrays and objects a JSON body may have, unless configured. */

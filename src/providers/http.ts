@@ -3,6 +3,7 @@
 import { Agent, request, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 import { GatewayError } from '../canonical/errors.ts';
+import { readWhole } from '../http/read-whole.ts';
 import type { Deployment } from './types.ts';
 
 // No cap on connections per origin: a cap queues streams behind each other (1,000 open
@@ -184,47 +185,12 @@ export function streamInterrupted(deployment: Pick<Deployment, 'providerName' | 
   });
 }
 
-/**
- * Read a whole body; stops keeping bytes past the limit (an error body is shown cut).
- * Listeners rather than `for await`: every answer passes here, and the async iterator
- * costs a promise and a tick per chunk.
- */
+/** Read a whole body; stops keeping bytes past the limit (an error body is shown cut). */
 export function readBuffer(body: UpstreamResponse['body'], limitBytes = Number.MAX_SAFE_INTEGER): Promise<Buffer> {
-  if (body.destroyed) return Promise.reject(body.errored ?? prematureClose());
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const parts: Buffer[] = [];
-    const onData = (chunk: Buffer) => {
-      if (size + chunk.length > limitBytes) return;
-      size += chunk.length;
-      parts.push(chunk);
-    };
-    const onEnd = () => {
-      stop();
-      resolve(parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
-    };
-    const onError = (err: Error) => {
-      stop();
-      reject(err);
-    };
-    // Closed without its end (aborted, the connection cut): what `for await` calls a premature close.
-    const onClose = () => {
-      stop();
-      reject(body.errored ?? prematureClose());
-    };
-    const stop = () => {
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onError);
-      body.off('close', onClose);
-    };
-    body.on('data', onData);
-    body.on('end', onEnd);
-    body.on('error', onError);
-    body.on('close', onClose);
-  });
+  return readWhole(body, { limitBytes, failed: (error) => error ?? prematureClose() });
 }
 
+/** Closed before its end (aborted, the connection cut): what `for await` calls a premature close. */
 function prematureClose(): Error {
   return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
