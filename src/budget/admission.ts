@@ -353,17 +353,20 @@ export class AccessAdmission implements Admission {
    * logged, `then` given its result. In-process counters answer at once: nothing to track.
    */
   private track<T>(write: () => MaybePromise<T>, then?: (value: T) => void): void {
-    const failed = (error: unknown) => this.options.log('error', 'settling an admission failed', { error: errorText(error) });
     let result: MaybePromise<T>;
     try {
       result = write();
       if (!(result instanceof Promise)) return then?.(result);
     } catch (error) {
-      return failed(error);
+      return this.settleFailed(error);
     }
-    const tracked = (then ? result.then(then) : result).catch(failed).finally(() => this.background.delete(tracked));
+    const tracked = (then ? result.then(then) : result).catch(this.settleFailed).finally(() => this.background.delete(tracked));
     this.background.add(tracked);
   }
+
+  private readonly settleFailed = (error: unknown): void => {
+    this.options.log('error', 'settling an admission failed', { error: errorText(error) });
+  };
 }
 
 export class AccessAdmitted implements Admitted {
