@@ -19,8 +19,8 @@ interface Running {
   exited: Promise<number | null>;
 }
 
-function run(args: string[], env: Record<string, string> = {}, cwd = mkdtempSync(join(tmpdir(), 'sy-cli-'))): Running {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(args: string[], env: Record<string, string> = {}, cwd = mkdtempSync(join(tmpdir(), 'sy-cli-')), script = CLI): Running {
+  const child = spawn(process.execPath, [script, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (out += c));
@@ -279,18 +279,10 @@ test("npm start's entry (src/main.js) keeps Node's compile cache, saved once lis
   const dir = mkdtempSync(join(tmpdir(), 'sy-cc-'));
   const cache = join(dir, 'compile-cache');
   const startAndKill = async (env: Record<string, string>) => {
-    const child = spawn(process.execPath, [main, 'start', '--port', '0'], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.on('data', (c) => (out += c));
-    child.stderr!.on('data', (c) => (out += c));
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    const deadline = Date.now() + 15_000;
-    while (!/listening on http/.test(out)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`gateway did not start:\n${out}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    child.kill('SIGKILL');
-    await exited;
+    const gw = run(['start', '--port', '0'], env, dir, main);
+    await gw.waitFor(/listening on http/);
+    gw.child.kill('SIGKILL');
+    await gw.exited;
   };
   const entries = () => (existsSync(cache) ? readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length : 0);
   await startAndKill({ NODE_COMPILE_CACHE: cache, NODE_DISABLE_COMPILE_CACHE: '1' });

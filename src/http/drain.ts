@@ -1,3 +1,5 @@
+// Writing to a client as fast as it reads: waiting for a full socket to drain, and
+// gathering the writes of one event-loop turn into one system call.
 import type { ServerResponse } from 'node:http';
 
 /** Wait until the client's socket takes more data (or is gone). */

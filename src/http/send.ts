@@ -39,9 +39,10 @@ export function sendError(target: ErrorTarget, error: GatewayError, attempts = 0
   res.setHeader('content-type', 'application/json');
   res.setHeader('content-length', Buffer.byteLength(body));
   // A body still arriving is not worth reading (and must not run into the request time limit after this answer).
-  if (error.status === 413 || res.req?.complete === false) {
+  const bodyArriving = res.req?.complete === false;
+  if (error.status === 413 || bodyArriving) {
     res.setHeader('connection', 'close');
-    if (res.req?.complete === false && res.socket) lingerOnClose(res.socket);
+    if (bodyArriving && res.socket) lingerOnClose(res.socket);
   }
   res.end(body);
 }
