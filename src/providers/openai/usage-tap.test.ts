@@ -78,3 +78,19 @@ test('text that merely spells "content" or "usage", and chunks with spaces, are 
   assert.equal(tap.keep('{"id":"c1","model":"m-1","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":2}}'), false);
   assert.equal(tap.usage?.outputTokens, 2);
 });
+
+test('the chunk that ends a choice is read without a parse, but an error or a cut-off chunk of that shape is still caught', () => {
+  const first = '{"id":"c1","model":"m-1","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}';
+  const ending = new ChatStreamTap(true);
+  ending.keep(first);
+  assert.equal(ending.keep('{"id":"c1","model":"m-1","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}'), true);
+  assert.deepEqual([ending.contentEvents, ending.ended, ending.malformed], [0, false, undefined]);
+  const cut = new ChatStreamTap(true);
+  cut.keep(first);
+  cut.keep('{"id":"c1","model":"m-1","choices":[{"index":0,"delta":{},"finish_re');
+  assert.match(cut.malformed ?? '', /not JSON/);
+  const failed = new ChatStreamTap(true);
+  failed.keep(first);
+  failed.keep('{"choices":[{"index":0,"delta":{}}],"error":{"message":"overloaded","type":"server_error"}}');
+  assert.equal(failed.ended, true, 'an in-band error ends the stream');
+});

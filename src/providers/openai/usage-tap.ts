@@ -1,5 +1,5 @@
 // Reading usage out of an OpenAI-format stream that is relayed as it comes.
-import { CountingTap } from '../stream-tap.ts';
+import { CountingTap, looksWhole } from '../stream-tap.ts';
 import { readChatUsage, readResponsesUsage } from '../usage.ts';
 
 /** The wire formats' usage readers, the same ones the translated path uses. */
@@ -19,9 +19,16 @@ export class ChatStreamTap extends CountingTap {
       this.ended = true;
       return true;
     }
-    if (this.model !== undefined && isPlainContentDelta(data)) {
-      this.sawDelta(data, undefined);
-      return true;
+    if (this.model !== undefined) {
+      const shape = deltaShape(data);
+      if (shape === PLAIN_CONTENT) {
+        this.sawDelta(data, undefined);
+        return true;
+      }
+      if (shape === EMPTY_DELTA) {
+        if (!looksWhole(data)) this.sawMalformed(data, undefined);
+        return true;
+      }
     }
     const chunk = this.parsed(data, undefined);
     if (chunk === undefined) return true;
@@ -43,18 +50,24 @@ export class ChatStreamTap extends CountingTap {
   }
 }
 
+const OTHER = 0;
+const PLAIN_CONTENT = 1;
+const EMPTY_DELTA = 2;
+
 /**
- * Most chunks of a stream are a text delta and nothing else the tap needs, which it
- * can tell without parsing them: `"content":"` then a character other than `"` (a
- * non-empty string) and `"usage"` absent or null. Inside a JSON string every quote is
- * escaped, so these sequences are the chunk's own keys, never text. Anything else
- * (JSON with spaces, tool calls, an empty delta, usage, the first chunk) is parsed.
+ * Most chunks of a stream need no parse, and the tap can tell them by their keys alone:
+ * a text delta (`"content":"` then a character other than `"`: a non-empty string), and
+ * the chunk that ends a choice (its first choice's delta is `{}`), each with `"usage"`
+ * absent or null. Inside a JSON string every quote is escaped, so these sequences are
+ * the chunk's own keys, never text. Anything else (JSON with spaces, tool calls, usage,
+ * an error, the first chunk) is parsed.
  */
-function isPlainContentDelta(data: string): boolean {
-  const content = data.indexOf('"content":"');
-  if (content === -1 || data.charCodeAt(content + 11) === 34) return false;
+function deltaShape(data: string): typeof OTHER | typeof PLAIN_CONTENT | typeof EMPTY_DELTA {
   const usage = data.indexOf('"usage":');
-  return usage === -1 || data.startsWith('null', usage + 8);
+  if (usage !== -1 && !data.startsWith('null', usage + 8)) return OTHER;
+  const content = data.indexOf('"content":"');
+  if (content !== -1) return data.charCodeAt(content + 11) === 34 ? OTHER : PLAIN_CONTENT;
+  return data.includes('"choices":[{"index":0,"delta":{}') && !data.includes('"error":') ? EMPTY_DELTA : OTHER;
 }
 
 const RESPONSES_ENDINGS = new Set(['response.completed', 'response.incomplete', 'response.failed', 'error']);
