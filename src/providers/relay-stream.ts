@@ -41,17 +41,25 @@ export interface PrimedRelay {
   readonly parser: SseParser;
   readonly decoder: TextDecoder;
   readonly events: SseEvent[];
+  /** Rewriting: the events the tap kept, of the last chunk read. */
+  readonly kept: SseEvent[];
+  /** Rewriting: text after the last whole event, held until its event is whole. */
+  pending: string;
+  /** Rewriting a stream with CR line endings: its events are framed anew. */
+  framing: boolean;
 }
 
 /**
  * Read an upstream SSE body up to its first whole event. An upstream that fails or
  * answers garbage from the start is thrown (nothing has reached the client).
- * `rewrite`: events are re-framed one by one (the tap drops some) instead of relayed as they came.
+ * `rewrite`: the tap may drop events and the gateway's `"usage":null` is taken out, so whole
+ * events are sent as edited text instead of the chunks as they came.
  */
 export async function primeRelay(upstream: UpstreamResponse, tap: StreamTap, deployment: Deployment, rewrite: boolean, signal: AbortSignal): Promise<PrimedRelay> {
   const relay = {
     head: '', clientClosed: false, tap, rewrite, deployment,
     rest: upstream.body[Symbol.asyncIterator](), parser: new SseParser(), decoder: new TextDecoder(), events: [] as SseEvent[],
+    kept: [] as SseEvent[], pending: '', framing: false,
   };
   try {
     for (let next = await relay.rest.next(); !next.done; next = await relay.rest.next()) {
@@ -96,19 +104,90 @@ export async function pipeRelay(relay: PrimedRelay, target: RelayTarget): Promis
   }
   relay.events.length = 0;
   relay.parser.end(relay.events);
-  const tail = rewrite ? kept(tap, relay.events) : readAll(tap, relay.events);
+  const tail = rewrite ? lastEvent(relay) : readAll(tap, relay.events);
   if (tail.length > 0 && !res.destroyed) res.write(target.masker.mask(tail));
   if (!tap.ended) return brokenStream(target, deployment, `a stream that ended without its final event (${tap.finalEvent})`);
   return { clientClosed: false };
 }
 
-/** Parse a chunk into the relay's events and tap them; `out` is the re-framed kept events when rewriting. */
+/** Parse a chunk into the relay's events and tap them; `out` is what to send of it when rewriting. */
 function readChunk(relay: PrimedRelay, chunk: Buffer): { text: string; out: string } {
   relay.events.length = 0;
   const text = relay.decoder.decode(chunk, { stream: true });
   relay.parser.push(text, relay.events);
-  const out = relay.rewrite ? kept(relay.tap, relay.events) : readAll(relay.tap, relay.events);
-  return { text, out };
+  if (!relay.rewrite) {
+    readAll(relay.tap, relay.events);
+    return { text, out: '' };
+  }
+  const dropped = tapEvents(relay);
+  return { text, out: editedEvents(relay, text, dropped) };
+}
+
+/** Tap every event, keeping the ones the tap keeps in relay.kept; how many it dropped. */
+function tapEvents(relay: PrimedRelay): number {
+  const { events, kept, tap } = relay;
+  kept.length = 0;
+  for (let i = 0; i < events.length; i++) if (tap.keep(events[i].data, events[i].event)) kept.push(events[i]);
+  return events.length - kept.length;
+}
+
+/**
+ * The whole events that `text` completes, as they came but for the edits: the dropped
+ * events cut out and `"usage":null` taken out. The text after the last whole event waits
+ * for the next chunk. Text the edit cannot follow (CR line endings, from then on; an event
+ * of several data lines among the dropped) is framed anew from the parsed events instead.
+ */
+function editedEvents(relay: PrimedRelay, text: string, dropped: number): string {
+  if (relay.framing || text.indexOf('\r') !== -1) {
+    relay.framing = true;
+    relay.pending = '';
+    return frame(relay.kept);
+  }
+  const boundary = lastEventEnd(relay.pending, text);
+  if (boundary === -1) {
+    relay.pending += text;
+    return '';
+  }
+  let whole = relay.pending + text.slice(0, boundary);
+  relay.pending = text.slice(boundary);
+  if (dropped > 0) {
+    const cut = withoutDropped(whole, relay.events, relay.kept);
+    if (cut === undefined) return frame(relay.kept);
+    whole = cut;
+  }
+  return whole.indexOf(NULL_USAGE) === -1 ? whole : whole.replaceAll(NULL_USAGE, '');
+}
+
+/** An event the upstream ended its stream with, without a blank line after it: framed anew. */
+function lastEvent(relay: PrimedRelay): string {
+  tapEvents(relay);
+  return frame(relay.kept);
+}
+
+/** Where the last whole event of pending + text ends, as an index into text (-1: none does). */
+function lastEventEnd(pending: string, text: string): number {
+  const at = text.lastIndexOf('\n\n');
+  if (at !== -1) return at + 2;
+  return text.charCodeAt(0) === 10 && pending.charCodeAt(pending.length - 1) === 10 ? 1 : -1;
+}
+
+/** `text` without the events the tap dropped (each `data: …` line and its blank line); undefined if one is not found as one line. */
+function withoutDropped(text: string, events: SseEvent[], kept: SseEvent[]): string | undefined {
+  let out = text;
+  for (let i = 0, k = 0; i < events.length; i++) {
+    if (kept[k] === events[i]) {
+      k++;
+      continue;
+    }
+    const { data, event } = events[i];
+    const at = out.indexOf(data);
+    if (at === -1 || event !== undefined || data.indexOf('\n') !== -1) return undefined;
+    const lineStart = out.lastIndexOf('\n', at) + 1;
+    let end = at + data.length;
+    while (end < out.length && out.charCodeAt(end) === 10) end++;
+    out = out.slice(0, lineStart) + out.slice(end);
+  }
+  return out;
 }
 
 /** Write a piece (masked if it would echo a key); false once the client is gone. */
@@ -126,12 +205,11 @@ function readAll(tap: StreamTap, events: SseEvent[]): string {
   return '';
 }
 
-/** Tap every event; the ones kept, re-framed. */
-function kept(tap: StreamTap, events: SseEvent[]): string {
+/** Events framed anew, without `"usage":null`. */
+function frame(events: SseEvent[]): string {
   let out = '';
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
-    if (!tap.keep(e.data, e.event)) continue;
     out += e.event === undefined ? `data: ${stripNullUsage(e.data)}\n\n` : `event: ${e.event}\ndata: ${e.data}\n\n`;
   }
   return out;
@@ -145,7 +223,8 @@ function brokenStream(target: RelayTarget, deployment: Deployment, what: string)
 }
 
 /** The gateway asked for usage on the client's behalf; chunks then carry "usage":null the client did not ask for. */
+const NULL_USAGE = ',"usage":null';
+
 function stripNullUsage(data: string): string {
-  const at = data.indexOf(',"usage":null');
-  return at === -1 ? data : data.slice(0, at) + data.slice(at + 13);
+  return data.indexOf(NULL_USAGE) === -1 ? data : data.replaceAll(NULL_USAGE, '');
 }
