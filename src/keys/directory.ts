@@ -103,8 +103,11 @@ export class KeyDirectory {
     };
   }
 
-  private async staticPolicy(principal: Principal): Promise<KeyPolicy> {
-    return { row: null, budgets: await this.globalBudgets(), principal, expiresAtMs: Infinity, rotated: false };
+  /** A key from the environment or the config: the global budgets only (no promise while they are cached). */
+  private staticPolicy(principal: Principal): KeyPolicy | Promise<KeyPolicy> {
+    const budgets = this.globalBudgets();
+    if (budgets instanceof Promise) return budgets.then((loaded) => ({ row: null, budgets: loaded, principal, expiresAtMs: Infinity, rotated: false }));
+    return { row: null, budgets, principal, expiresAtMs: Infinity, rotated: false };
   }
 
   private globalBudgets(): BudgetRow[] | Promise<BudgetRow[]> {

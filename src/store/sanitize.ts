@@ -140,10 +140,7 @@ export function sanitizeReservation(row: ReservationRow): Sanitized<ReservationR
   for (const charge of row.charges) {
     if (!isCount(charge.units)) throw new Error(`reservation ${cleanText(String(row.id))} has a charge with invalid units (${String(charge.units)}); it was not stored`);
   }
-  const texts = [row.id, row.requestId, row.owner, row.keyId, row.projectId, row.model, row.endpoint, row.day, row.createdAt];
-  if (texts.every((v) => v === null || (typeof v === 'string' && isCleanText(v))) && row.charges.every((c) => isCleanText(c.budgetId) && isCleanText(c.window))) {
-    return { value: row };
-  }
+  if (reservationIsClean(row)) return { value: row };
   const opt = (v: string | null) => (v === null ? null : cleanText(v));
   return {
     value: {
@@ -153,6 +150,22 @@ export function sanitizeReservation(row: ReservationRow): Sanitized<ReservationR
     },
     problems: ['text with NUL, invalid Unicode or over 256 characters'],
   };
+}
+
+function reservationIsClean(row: ReservationRow): boolean {
+  if (!isText(row.id) || !isText(row.owner) || !isText(row.keyId) || !isText(row.model) || !isText(row.day) || !isText(row.createdAt)) return false;
+  if (!isNullOrText(row.requestId) || !isNullOrText(row.projectId) || !isNullOrText(row.endpoint)) return false;
+  for (const charge of row.charges) if (!isCleanText(charge.budgetId) || !isCleanText(charge.window)) return false;
+  return true;
+}
+
+/** Clean text, checked as a value from outside the type system may need. */
+function isText(value: unknown): boolean {
+  return typeof value === 'string' && isCleanText(value);
+}
+
+function isNullOrText(value: unknown): boolean {
+  return value === null || isText(value);
 }
 
 /** The cost a flagged row gets: what its reservation booked, else its own cost if valid, else 0. */

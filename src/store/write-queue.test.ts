@@ -2,6 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LedgerEntry } from '../services.ts';
 import type { ReservationRow } from './types.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Journal } from './journal.ts';
 import { WriteQueue, type WriteOp } from './write-queue.ts';
 
 const row = (id: string): ReservationRow => ({
@@ -80,4 +84,28 @@ test('a full queue drops the oldest request rows but keeps the settlements they 
   assert.deepEqual(ops.filter((op) => op.kind === 'ledger').flatMap((op) => op.kind === 'ledger' ? op.entries.map((e) => e.requestId) : []), ['req_b', 'req_c']);
   assert.deepEqual(ops.filter((op) => op.kind === 'finish').map((op) => op.kind === 'finish' && [op.id, op.status, op.units]), [['res_a', 'settled', 700]]);
   assert.deepEqual(errors, ['dropped queued request-log rows']);
+});
+
+test('journaled, a full queue still keeps the settlements of the rows it drops, and the rows kept are committed from their lines', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-wq-'));
+  const journal = new Journal(dir, 'inst_wq');
+  try {
+    const { batches, commit } = recorder();
+    const errors: string[] = [];
+    const queue = new WriteQueue(commit, { flushMs: 5, maxQueued: 2, onError: (message) => errors.push(message) });
+    queue.useJournal(journal);
+    const dropped = queue.ledger([{ ...entry('req_a'), settles: { reservationId: 'res_a', status: 'settled' as const, units: 700 } }]);
+    void queue.ledger([entry('req_b')]);
+    void queue.ledger([entry('req_c')]);
+    await assert.rejects(dropped, /queue full/);
+    await queue.flush();
+    const ops = batches.flat();
+    const rows = ops.filter((op) => op.kind === 'ledger').flatMap((op) => (JSON.parse(op.line!) as { entries: LedgerEntry[] }).entries.map((e) => e.requestId));
+    assert.deepEqual(rows, ['req_b', 'req_c']);
+    assert.deepEqual(ops.filter((op) => op.kind === 'finish').map((op) => op.kind === 'finish' && [op.id, op.status, op.units]), [['res_a', 'settled', 700]]);
+    assert.deepEqual(errors, ['dropped queued request-log rows']);
+  } finally {
+    await journal.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -135,6 +135,8 @@ export class WriteQueue {
       op.line = JSON.stringify(plainOp(op));
       // Only a reservation is waited for (the request is sent once it is durable).
       op.segment = this.journal.append(op.line, op.kind === 'reserve');
+      // The line is what gets committed: the objects can go before the batch does (~100 ms).
+      if (op.kind === 'ledger') op.entries = JOURNALED;
     }
     this.queue.push(op);
   }
@@ -233,12 +235,16 @@ export function plainOp(op: WriteOp): PlainOp {
 export function carriedFinishes(op: WriteOp): WriteOp[] {
   if (op.kind !== 'ledger') return [];
   const finishes: WriteOp[] = [];
-  for (const entry of op.entries) {
+  const entries = op.entries === JOURNALED && op.line ? (JSON.parse(op.line) as Extract<PlainOp, { kind: 'ledger' }>).entries : op.entries;
+  for (const entry of entries) {
     const s = entry.settles;
     if (s) finishes.push({ kind: 'finish', id: s.reservationId, status: s.status, units: s.units, resolve: noop, reject: noop, tries: 0 });
   }
   return finishes;
 }
+
+/** The rows of a journaled ledger op: its line holds them. */
+const JOURNALED: StoredEntry[] = [];
 
 function noop(): void {}
 
