@@ -137,6 +137,7 @@ export class WriteQueue {
       op.segment = this.journal.append(op.line, op.kind === 'reserve');
       // The line is what gets committed: the objects can go before the batch does (~100 ms).
       if (op.kind === 'ledger') op.entries = JOURNALED;
+      else if (op.kind === 'reserve') op.row = JOURNALED_ROW;
     }
     this.queue.push(op);
   }
@@ -243,8 +244,9 @@ export function carriedFinishes(op: WriteOp): WriteOp[] {
   return finishes;
 }
 
-/** The rows of a journaled ledger op: its line holds them. */
+/** The rows of a journaled ledger op, the row of a journaled reservation: their lines hold them. */
 const JOURNALED: StoredEntry[] = [];
+const JOURNALED_ROW = Object.freeze({ id: '' }) as ReservationRow;
 
 function noop(): void {}
 
