@@ -180,10 +180,12 @@ function withoutDropped(text: string, events: SseEvent[], kept: SseEvent[]): str
       continue;
     }
     const { data, event } = events[i];
+    if (event !== undefined || data.indexOf('\n') !== -1) return undefined;
     const at = out.indexOf(data);
-    if (at === -1 || event !== undefined || data.indexOf('\n') !== -1) return undefined;
     const lineStart = out.lastIndexOf('\n', at) + 1;
     let end = at + data.length;
+    // Found as the whole value of a data line (`data:` or `data: `), not inside another event.
+    if (at === -1 || !out.startsWith('data:', lineStart) || at - lineStart > 6 || out.charCodeAt(end) !== 10) return undefined;
     while (end < out.length && out.charCodeAt(end) === 10) end++;
     out = out.slice(0, lineStart) + out.slice(end);
   }
