@@ -106,6 +106,15 @@ export class Journal {
     return this.pending.promise;
   }
 
+  /**
+   * Write what is buffered now. Called before a batch is committed: the store must never
+   * hold a line the journal lacks, or a replay after a kill would find a reservation's
+   * line without the row that closed it, and open it again.
+   */
+  writePending(): void {
+    this.writeBuffered();
+  }
+
   /** One line of `segment` is now in the store. */
   committed(segment: JournalSegment): void {
     segment.outstanding--;

@@ -176,6 +176,8 @@ export class WriteQueue {
     if (this.queue.length === 0) return Promise.resolve();
     const batch = this.queue;
     this.queue = [];
+    // A line nobody waited for may still be in the journal's buffer: it goes to the file first.
+    this.journal?.writePending();
     this.committing = this.run(batch).finally(() => {
       this.committing = undefined;
       if (this.queue.length > 0) {
