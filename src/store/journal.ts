@@ -88,12 +88,12 @@ export class Journal {
       this.scheduled = true;
       setImmediate(() => {
         this.scheduled = false;
-        this.writeBuffered();
+        this.writePending();
       });
     } else if (!waited && !this.lazyTimer) {
       this.lazyTimer = setTimeout(() => {
         this.lazyTimer = undefined;
-        this.writeBuffered();
+        this.writePending();
       }, LAZY_MS);
     }
     return segment;
@@ -104,15 +104,6 @@ export class Journal {
     if (this.buffer.length === 0) return Promise.resolve();
     this.pending ??= deferred();
     return this.pending.promise;
-  }
-
-  /**
-   * Write what is buffered now. Called before a batch is committed: the store must never
-   * hold a line the journal lacks, or a replay after a kill would find a reservation's
-   * line without the row that closed it, and open it again.
-   */
-  writePending(): void {
-    this.writeBuffered();
   }
 
   /** One line of `segment` is now in the store. */
@@ -130,7 +121,7 @@ export class Journal {
   async close(): Promise<void> {
     clearTimeout(this.lazyTimer);
     this.lazyTimer = undefined;
-    this.writeBuffered();
+    this.writePending();
     this.current.closed = true;
     for (const segment of [this.current, ...this.retired]) {
       segment.release();
@@ -140,7 +131,7 @@ export class Journal {
   }
 
   private rotate(): void {
-    this.writeBuffered();
+    this.writePending();
     this.current.closed = true;
     this.retired.add(this.current);
     const old = this.current;
@@ -152,7 +143,12 @@ export class Journal {
     return new JournalSegment(join(this.dir, `${this.owner}.${String(this.seq++).padStart(6, '0')}.jsonl`));
   }
 
-  private writeBuffered(): void {
+  /**
+   * Write what is buffered now. Also called before a batch is committed: the store must
+   * never hold a line the journal lacks, or a replay after a kill would find a
+   * reservation's line without the row that closed it, and open it again.
+   */
+  writePending(): void {
     if (this.buffer.length === 0) return;
     const data = Buffer.from(this.buffer.join('\n') + '\n');
     if (this.lazyTimer) {
