@@ -11,9 +11,10 @@
 // 40 µs of CPU and wall time on the same machine), and the requests of that turn wait
 // for it either way. Only a line a request waits for (its reservation) asks for the
 // write at the end of the turn; the others (a request row settling a reservation) ride
-// along with the next one, or are written within LAZY_MS: about half the writes, and
-// a kill -9 in that window only leaves the reservation open, for reconciliation to
-// settle at its worst case.
+// along with the next one, or are written within LAZY_MS, or before the batch holding
+// them is committed (writePending): about half the writes. A kill -9 before that
+// write only leaves the reservation open, for reconciliation to settle at its worst
+// case; the store never holds a line the journal lacks.
 //
 // The journal is cut into segments (`<owner>.<seq>.jsonl` in its folder). A segment is
 // deleted once it is closed and every line in it has been committed to the store. The
@@ -144,9 +145,9 @@ export class Journal {
   }
 
   /**
-   * Write what is buffered now. Also called before a batch is committed: the store must
-   * never hold a line the journal lacks, or a replay after a kill would find a
-   * reservation's line without the row that closed it, and open it again.
+   * Write what is buffered now. Also called before a batch is committed: were the store
+   * to hold a line the journal lacks, a replay after a kill could find a reservation's
+   * line without the row that closed it, and open it again.
    */
   writePending(): void {
     if (this.buffer.length === 0) return;

@@ -3,7 +3,8 @@
 // immediate commit (the request waits for it); settlements and ledger rows ride along or
 // wait for the timer. With a journal (src/store/journal.ts) a reservation is durable once
 // its journal line is written, so every write waits for the timer: the store sees one
-// transaction per ~100 ms, and the request never waits for it.
+// transaction per ~100 ms, and the request never waits for it. A batch goes to the store
+// only once all its lines are in the journal file. A journaled op keeps only its line.
 import type { LedgerEntry } from '../services.ts';
 import type { Journal, JournalSegment } from './journal.ts';
 import { sanitizeLedgerEntry, sanitizeReservation, settlementUnits, type StoredEntry } from './sanitize.ts';
