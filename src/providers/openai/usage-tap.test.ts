@@ -94,3 +94,23 @@ test('the chunk that ends a choice is read without a parse, but an error or a cu
   failed.keep('{"choices":[{"index":0,"delta":{}}],"error":{"message":"overloaded","type":"server_error"}}');
   assert.equal(failed.ended, true, 'an in-band error ends the stream');
 });
+
+test('the first chunk\'s model is read by its key only where it is plainly the top-level one; otherwise the chunk is parsed', () => {
+  const cases: Array<[string, string, number]> = [
+    ['{"id":"c1","model":"m-1","choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null}}]}', 'm-1', 0],
+    ['{"id":"c1","model":"m-1","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"}}]}', 'm-1', 1],
+    // A nested "model" before the top-level one, an escape in the value, a key that only ends in "model".
+    ['{"id":"c1","meta":{"model":"inner"},"model":"outer","choices":[{"index":0,"delta":{"content":"Hi"}}]}', 'outer', 1],
+    ['{"id":"c1","model":"m\\u002d1","choices":[{"index":0,"delta":{"content":"Hi"}}]}', 'm-1', 1],
+    ['{"id":"c1","x \\"model":"not-it","model":"m-1","choices":[{"index":0,"delta":{"content":"Hi"}}]}', 'm-1', 1],
+    ['{"id":"c1","tags":["a"],"model":"m-1","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}', 'm-1', 0],
+    // A role chunk that also opens a tool call is content, found by the parse.
+    ['{"id":"c1","model":"m-1","choices":[{"index":0,"delta":{"role":"assistant","content":"","tool_calls":[{"index":0,"id":"t1"}]}}]}', 'm-1', 1],
+  ];
+  for (const [data, model, events] of cases) {
+    assert.equal(JSON.parse(data).model, model, `the case itself is valid JSON: ${data}`);
+    const tap = new ChatStreamTap(true);
+    assert.equal(tap.keep(data), true);
+    assert.deepEqual([tap.model, tap.contentEvents, tap.malformed], [model, events, undefined], data);
+  }
+});

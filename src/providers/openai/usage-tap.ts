@@ -19,16 +19,13 @@ export class ChatStreamTap extends CountingTap {
       this.ended = true;
       return true;
     }
-    if (this.model !== undefined) {
-      const shape = deltaShape(data);
-      if (shape === PLAIN_CONTENT) {
-        this.sawDelta(data, undefined);
-        return true;
-      }
-      if (shape === EMPTY_DELTA) {
-        if (!looksWhole(data)) this.sawMalformed(data, undefined);
-        return true;
-      }
+    const shape = deltaShape(data);
+    // The first chunk names the model: read by its key where that is unambiguous, else parsed below.
+    if (shape !== OTHER) this.model ??= topLevelModel(data);
+    if (shape !== OTHER && this.model !== undefined) {
+      if (shape === PLAIN_CONTENT) this.sawDelta(data, undefined);
+      else if (!looksWhole(data)) this.sawMalformed(data, undefined);
+      return true;
     }
     const chunk = this.parsed(data, undefined);
     if (chunk === undefined) return true;
@@ -66,8 +63,35 @@ function deltaShape(data: string): typeof OTHER | typeof PLAIN_CONTENT | typeof 
   const usage = data.indexOf('"usage":');
   if (usage !== -1 && !data.startsWith('null', usage + 8)) return OTHER;
   const content = data.indexOf('"content":"');
-  if (content !== -1) return data.charCodeAt(content + 11) === 34 ? OTHER : PLAIN_CONTENT;
+  if (content !== -1) {
+    if (data.charCodeAt(content + 11) !== 34) return PLAIN_CONTENT;
+    // The chunk that opens a choice: its role and an empty text, nothing else.
+    return (data.includes(ROLE_OPENING) || data.includes(ROLE_OPENING_NO_REFUSAL)) && !data.includes('"error":') ? EMPTY_DELTA : OTHER;
+  }
   return data.includes('"choices":[{"index":0,"delta":{}') && !data.includes('"error":') ? EMPTY_DELTA : OTHER;
+}
+
+const ROLE_OPENING = '"delta":{"role":"assistant","content":"","refusal":null}';
+const ROLE_OPENING_NO_REFUSAL = '"delta":{"role":"assistant","content":""}';
+
+/**
+ * The chunk's `"model"` where it is plainly the top-level key: nothing nested before it
+ * (no `{` or `[` after the opening brace, even inside a string, which only makes this
+ * give up more often), the key after a `,` or `{`, and no escape in its value. Otherwise
+ * undefined, and the chunk is parsed.
+ */
+function topLevelModel(data: string): string | undefined {
+  const at = data.indexOf('"model":"');
+  // After `,` or `{` the quote opens a key; after anything else it may close a string.
+  const before = at > 0 ? data.charCodeAt(at - 1) : 0;
+  if (before !== 44 && before !== 123) return undefined;
+  const nested = data.indexOf('{', 1);
+  const list = data.indexOf('[');
+  if ((nested !== -1 && nested < at) || (list !== -1 && list < at)) return undefined;
+  const end = data.indexOf('"', at + 9);
+  if (end === -1) return undefined;
+  const model = data.slice(at + 9, end);
+  return model.indexOf('\\') === -1 ? model : undefined;
 }
 
 const RESPONSES_ENDINGS = new Set(['response.completed', 'response.incomplete', 'response.failed', 'error']);
