@@ -2,7 +2,7 @@
 // upstream directly and a bare pass-through proxy, all measured in one run.
 // Writes bench/results/latest.{md,json} and latency-vs-concurrency.svg.
 //
-//   npm run bench                      every suite (about 5 minutes on 2 cores)
+//   npm run bench                      every suite (about 10 minutes on 2 cores)
 //   npm run bench -- --quick           shorter rounds, 300 streams: a smoke run
 //   npm run bench -- --suite latency   only some suites: latency, streaming, memory, bodies, crash, router, redaction, requestlog
 //   npm run bench -- --suite crash     kill -9 cycles under load on SQLite and PostgreSQL (10; 3 with --quick)
