@@ -57,7 +57,7 @@ const EMPTY_DELTA = 2;
  * the chunk that ends a choice (its first choice's delta is `{}`), each with `"usage"`
  * absent or null. Inside a JSON string every quote is escaped, so these sequences are
  * the chunk's own keys, never text. Anything else (JSON with spaces, tool calls, usage,
- * an error, the first chunk) is parsed.
+ * an error, a first chunk whose model is not plainly its top-level key) is parsed.
  */
 function deltaShape(data: string): typeof OTHER | typeof PLAIN_CONTENT | typeof EMPTY_DELTA {
   const usage = find(data, '"', 'usage":');
