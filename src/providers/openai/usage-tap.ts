@@ -97,7 +97,7 @@ function isRoleOpening(data: string, content: number): boolean {
  * undefined, and the chunk is parsed.
  */
 function topLevelModel(data: string): string | undefined {
-  const at = data.indexOf('"model":"');
+  const at = find(data, '"', 'model":"');
   // After `,` or `{` the quote opens a key; after anything else it may close a string.
   const before = at > 0 ? data.charCodeAt(at - 1) : 0;
   if (before !== 44 && before !== 123) return undefined;
