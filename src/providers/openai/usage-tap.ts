@@ -20,12 +20,14 @@ export class ChatStreamTap extends CountingTap {
       return true;
     }
     const shape = deltaShape(data);
-    // The first chunk names the model: read by its key where that is unambiguous, else parsed below.
-    if (shape !== OTHER) this.model ??= topLevelModel(data);
-    if (shape !== OTHER && this.model !== undefined) {
-      if (shape === PLAIN_CONTENT) this.sawDelta(data, undefined);
-      else if (!looksWhole(data)) this.sawMalformed(data, undefined);
-      return true;
+    if (shape !== OTHER) {
+      // The first chunk names the model: read by its key where that is unambiguous, else parsed below.
+      this.model ??= topLevelModel(data);
+      if (this.model !== undefined) {
+        if (shape === PLAIN_CONTENT) this.sawDelta(data, undefined);
+        else if (!looksWhole(data)) this.sawMalformed(data, undefined);
+        return true;
+      }
     }
     const chunk = this.parsed(data, undefined);
     if (chunk === undefined) return true;
